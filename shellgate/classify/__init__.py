@@ -1,0 +1,67 @@
+"""classify: Script × RuleSet → Findings. Pure: no I/O, no clock, no environment."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+from shellgate.classify.argv import match_path
+from shellgate.classify.core import core_finding, problem_finding
+from shellgate.classify.match import block_holds, rule_holds
+from shellgate.model import Command, Finding, Script
+from shellgate.parse.unwrap import base_name
+from shellgate.rules.model import Rule, RuleSet
+
+_WRITE_OPS = (">", ">>", "&>", "&>>", ">|", ">&")
+
+
+def classify(script: Script, rules: RuleSet) -> list[Finding]:
+    """Every finding for the script: rule matches and what could not be seen into."""
+    findings: list[Finding] = [problem_finding(p) for p in script.problems]
+    seen: set[tuple[str, str]] = set()
+    for command in script.commands:
+        for finding in classify_command(command, rules):
+            key = (finding.rule_id, finding.command)
+            if key not in seen:
+                seen.add(key)
+                findings.append(finding)
+    return findings
+
+
+def classify_command(command: Command, rules: RuleSet) -> list[Finding]:
+    """Findings for one simple command (its argv and its redirections)."""
+    found: list[Finding] = []
+    for redirect in command.redirects:
+        target = redirect.target.value if redirect.target is not None else None
+        if redirect.op in _WRITE_OPS and target is not None:
+            for rule in rules.by_target.get("redirect", ()):
+                if any(_redirect_holds(rule, target, b.args, b.ignore_case) for b in rule.matches):
+                    found.append(_finding(rule, command, f"> {target}"))
+    if not command.argv:
+        return found
+    name = base_name(command.argv[0])
+    if name is None:
+        found.append(core_finding("dynamic-command", command.show(), command.via))
+        return found
+    tool = rules.tool(name)
+    words = command.argv[1:]
+    for rule in rules.for_tool(name):
+        view = match_path(words, tool, rule)
+        if view is None or view.help:
+            continue
+        if rule_holds(rule, view, tool):
+            found.append(_finding(rule, command, command.show()))
+    return found
+
+
+def _redirect_holds(rule: Rule, target: str, globs: tuple[str, ...], ignore_case: bool) -> bool:
+    del rule
+    value = target.lower() if ignore_case else target
+    return any(fnmatchcase(value, g.lower() if ignore_case else g) for g in globs)
+
+
+def _finding(rule: Rule, command: Command, shown: str) -> Finding:
+    return Finding(rule.id, rule.summary, rule.why, rule.severity, rule.action,
+                   command=shown, via=command.via, evidence=rule.source)
+
+
+__all__ = ["block_holds", "classify", "classify_command"]

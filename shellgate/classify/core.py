@@ -1,0 +1,59 @@
+"""Built-in findings for what the parser could not see into. Not in a pattern file, so
+no user or project file can switch them off: they are what "fail closed" means."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shellgate.model import Finding, Problem, Verdict
+
+
+@dataclass(frozen=True)
+class CoreRule:
+    id: str
+    summary: str
+    why: str
+    severity: str
+    action: Verdict
+
+
+CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
+    CoreRule("core.parse-error", "the command could not be parsed completely",
+             "shellgate only allows what it can read. Rewrite the command in plain bash, or "
+             "ask the human to approve it.", "high", "gate"),
+    CoreRule("core.dynamic-command", "the program to run is only known at run time",
+             "A command name built from a variable or substitution could be any tool; "
+             "spell the tool out.", "high", "gate"),
+    CoreRule("core.opaque-shell-input", "a shell reads commands shellgate cannot see",
+             "Piping unseen text into a shell (curl … | sh) runs code nobody reviewed. "
+             "Download the script, read it, and run it as a file.", "high", "gate"),
+    CoreRule("core.dynamic-code", "interpreter code runs a command built at run time",
+             "shellgate cannot see which command the code will run; spell it out.",
+             "high", "gate"),
+    CoreRule("core.opaque-payload", "a payload shellgate cannot see goes to a guarded tool",
+             "The data sent (SQL, request body) could not be read; make it visible or "
+             "ask the human to approve it.", "high", "gate"),
+    CoreRule("core.too-complex", "the command is too large or too deeply nested to inspect",
+             "Split the command into simpler steps.", "high", "gate"),
+    CoreRule("core.bad-input", "the command contains bytes a shell command cannot carry",
+             "NUL bytes cannot appear in a shell command line.", "high", "deny"),
+    CoreRule("core.invalid-utf8", "the command is not valid UTF-8",
+             "shellgate cannot be sure how the bytes will be read; use UTF-8 text.",
+             "high", "gate"),
+    CoreRule("core.too-large", "the command is larger than shellgate inspects",
+             "Put the data in a file and pass the file.", "high", "deny"),
+    CoreRule("core.internal-error", "shellgate failed while inspecting the command",
+             "An internal error is a refusal, never an allow. Report it with the command.",
+             "critical", "deny"),
+)}
+
+
+def core_finding(kind: str, detail: str, via: tuple[str, ...] = ()) -> Finding:
+    """A Finding for a built-in check (``kind`` is the id without ``core.``)."""
+    rule = CORE.get(kind, CORE["internal-error"])
+    return Finding(rule.id, rule.summary, rule.why, rule.severity, rule.action,
+                   command=detail, via=via, evidence=detail)
+
+
+def problem_finding(problem: Problem) -> Finding:
+    return core_finding(problem.kind, problem.detail, problem.via)

@@ -1,0 +1,51 @@
+"""The one entry point every surface uses: command text or argv → Decision.
+
+Never raises and never allows on failure: an internal error becomes a ``deny``.
+"""
+
+from __future__ import annotations
+
+from shellgate.classify import classify
+from shellgate.classify.core import core_finding
+from shellgate.decide import decide
+from shellgate.model import Decision
+from shellgate.parse import ReadFile, no_files, parse, parse_argv
+from shellgate.rules.model import RuleSet
+
+MAX_COMMAND_BYTES = 4 * 1024 * 1024
+"""Larger command lines are refused unread (a 1 MB command is still inspected)."""
+
+
+def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) -> Decision:
+    """Decide on a command line as a shell would run it."""
+    try:
+        extra = []
+        if isinstance(text, bytes):
+            if len(text) > MAX_COMMAND_BYTES:
+                return decide([core_finding("too-large", f"{len(text)} bytes")])
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                text = text.decode("utf-8", "surrogateescape")
+                extra.append(core_finding("invalid-utf8", "the command is not valid UTF-8"))
+        if len(text) > MAX_COMMAND_BYTES:
+            return decide([core_finding("too-large", f"{len(text)} characters")])
+        script = parse(text, read_file)
+        return decide(extra + classify(script, rules), script.files_read)
+    except RecursionError:
+        return decide([core_finding("too-complex", "nesting exhausted the parser")])
+    except Exception as exc:  # noqa: BLE001 - an internal error must refuse, never allow
+        return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])
+
+
+def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_files) -> Decision:
+    """Decide on an argv that will be exec'd directly (shims, ``shellgate run --``)."""
+    try:
+        if sum(len(a) for a in argv) > MAX_COMMAND_BYTES:
+            return decide([core_finding("too-large", "argv too large")])
+        script = parse_argv(argv, read_file)
+        return decide(classify(script, rules), script.files_read)
+    except RecursionError:
+        return decide([core_finding("too-complex", "nesting exhausted the parser")])
+    except Exception as exc:  # noqa: BLE001 - an internal error must refuse, never allow
+        return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])

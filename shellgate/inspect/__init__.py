@@ -1,0 +1,1 @@
+"""Payload inspectors: SQL, database clients, HTTP, GraphQL."""

@@ -1,0 +1,42 @@
+"""parse: command text → Script (every simple command bash would run, nested ones included)."""
+
+from __future__ import annotations
+
+from shellgate.model import NO_STDIN, Command, Script, Word
+from shellgate.parse import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
+from shellgate.parse.context import ParseContext, ReadFile, no_files
+from shellgate.parse.expand import Expander
+
+__all__ = ["ReadFile", "no_files", "parse", "parse_argv"]
+
+
+def parse(text: str, read_file: ReadFile = no_files) -> Script:
+    """Parse a command line as bash would run it; never raises on any input text."""
+    ctx = ParseContext(read_file=read_file)
+    if "\x00" in text:
+        ctx.problem("bad-input", "the command contains NUL bytes")
+        text = text.replace("\x00", " ")
+    Expander(ctx).nested(text, (), NO_STDIN, None, 0)
+    return _script(ctx)
+
+
+def parse_argv(argv: list[str], read_file: ReadFile = no_files) -> Script:
+    """Inspect an argv that will be exec'd directly (no shell): shims and ``run --``."""
+    ctx = ParseContext(read_file=read_file)
+    if any("\x00" in a for a in argv):
+        ctx.problem("bad-input", "an argument contains NUL bytes")
+    if not argv:
+        return _script(ctx)
+    words = tuple(Word(a, a) for a in argv)
+    command = Command(words)
+    expander = Expander(ctx)
+    from shellgate.parse.walker import Walker
+
+    walker = Walker(ctx, b"", expander, (), NO_STDIN, None, 0)
+    if ctx.add(command):
+        expander.unwrap(walker, command)
+    return _script(ctx)
+
+
+def _script(ctx: ParseContext) -> Script:
+    return Script(tuple(ctx.commands), tuple(ctx.problems), tuple(sorted(ctx.files.items())))

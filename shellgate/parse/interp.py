@@ -1,0 +1,263 @@
+"""Shell commands inside interpreter one-liners (``python -c``, ``node -e``, ``perl -e``…).
+
+Python code is read with the standard ``ast`` parser; other languages with a small
+tokenizer of string literals. Calls that run a shell (``os.system``, ``execSync``,
+``system``, backticks) yield the script they run; calls that delete trees
+(``shutil.rmtree``, ``fs.rmSync(…, {recursive})``, ``FileUtils.rm_rf``) yield the
+equivalent ``rm -rf``. A shell-running call whose command is not a constant is
+reported: shellgate cannot see what it runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+
+from shellgate.model import Command, Word, lit
+from shellgate.parse.context import ParseContext
+from shellgate.parse.unwrap import Inner
+
+_CODE_FLAGS = {
+    "python": ("-c",), "node": ("-e", "--eval", "-p", "--print"), "perl": ("-e", "-E"),
+    "ruby": ("-e",), "php": ("-r",), "deno": ("eval",), "bun": ("-e", "--eval"),
+    "lua": ("-e",), "Rscript": ("-e",), "osascript": ("-e",),
+}
+_PY_SHELL = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
+             "commands.getoutput", "pty.spawn"}
+_PY_ARGV = {"subprocess.run", "subprocess.call", "subprocess.check_call",
+            "subprocess.check_output", "subprocess.Popen", "os.execvp", "os.execv",
+            "os.execlp", "os.spawnlp", "os.spawnvp", "asyncio.create_subprocess_exec",
+            "asyncio.create_subprocess_shell", "sh.Command"}
+_PY_RMTREE = {"shutil.rmtree": ("rm", "-rf"), "os.remove": ("rm",), "os.unlink": ("rm",),
+              "os.rmdir": ("rmdir",), "os.removedirs": ("rm", "-r")}
+
+
+def _family(name: str) -> str:
+    if name.startswith("python") or name.startswith("pypy"):
+        return "python"
+    return "node" if name == "nodejs" else name
+
+
+def interpreter(name: str, args: Sequence[Word], command: Command,
+                ctx: ParseContext) -> list[Inner]:
+    """The shell commands an interpreter invocation would run, where visible."""
+    family = _family(name)
+    flags = _CODE_FLAGS.get(family, ())
+    code: str | None = None
+    for i, word in enumerate(args):
+        value = word.value
+        if value in flags and i + 1 < len(args):
+            target = args[i + 1]
+            if target.value is None:
+                return [Inner(f"{name} {value}", argv=(Word(None, target.source),))]
+            code = target.value
+            break
+        if value is not None and family == "python" and value.startswith("-c") and len(value) > 2:
+            code = value[2:]
+            break
+        if value is None or not value.startswith("-") or value == "-":
+            if value == "-" or (value is None and False):
+                code = command.stdin.text
+            elif value is not None and value in ctx.written:
+                code = ctx.written[value]
+            break
+    else:
+        code = command.stdin.text if family in ("python", "node", "perl", "ruby", "php") else None
+    if code is None:
+        return []
+    label = f"{name} code"
+    if family == "python":
+        return _python(code, label, ctx)
+    return _tokenized(code, label, ctx, family)
+
+
+# --- Python ---------------------------------------------------------------------------
+
+
+def _python(code: str, label: str, ctx: ParseContext) -> list[Inner]:
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return _tokenized(code, label, ctx, "python")
+    consts: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            value = _py_const(node.value, consts)
+            if isinstance(target, ast.Name) and isinstance(value, str):
+                consts[target.id] = value
+    found: list[Inner] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = _dotted(node.func)
+        if func is None:
+            continue
+        short = func.split(".")[-1]
+        if func in _PY_SHELL or short in ("system", "popen", "getoutput"):
+            found.extend(_py_shell_arg(node, label, ctx, consts))
+        elif func in _PY_ARGV or short in ("Popen", "check_output", "check_call"):
+            found.extend(_py_argv_arg(node, label, ctx, consts))
+        elif func in _PY_RMTREE or short == "rmtree":
+            verb = _PY_RMTREE.get(func, ("rm", "-rf"))
+            path = _py_const(node.args[0], consts) if node.args else None
+            word = lit(path) if isinstance(path, str) else Word(None, "<path from code>")
+            found.append(Inner(label, argv=tuple(lit(v) for v in verb) + (word,)))
+    return found
+
+
+def _py_shell_arg(node: ast.Call, label: str, ctx: ParseContext,
+                  consts: dict[str, str]) -> list[Inner]:
+    value = _py_const(node.args[0], consts) if node.args else None
+    if isinstance(value, str):
+        return [Inner(label, script=value)]
+    ctx.problem("dynamic-code", "interpreter code runs a shell command built at run time")
+    return []
+
+
+def _py_argv_arg(node: ast.Call, label: str, ctx: ParseContext,
+                 consts: dict[str, str]) -> list[Inner]:
+    if not node.args:
+        return []
+    first = node.args[0]
+    value = _py_const(first, consts)
+    if isinstance(value, str):
+        return [Inner(label, script=value)]
+    if isinstance(first, (ast.List, ast.Tuple)):
+        words = [_py_const(e, consts) for e in first.elts]
+        argv = tuple(lit(w) if isinstance(w, str) else Word(None, "<from code>") for w in words)
+        return [Inner(label, argv=argv)] if argv else []
+    if len(node.args) > 1 and all(isinstance(_py_const(a, consts), str) for a in node.args):
+        return [Inner(label, argv=tuple(lit(str(_py_const(a, consts))) for a in node.args[1:]))]
+    ctx.problem("dynamic-code", "interpreter code runs a command built at run time")
+    return []
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call) and _dotted(node.func) == "__import__" and node.args:
+        first = node.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            parts.append(first.value)
+        else:
+            return None
+    else:
+        return None
+    return ".".join(reversed(parts))
+
+
+def _py_const(node: ast.expr, consts: dict[str, str]) -> object:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return consts.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _py_const(node.left, consts), _py_const(node.right, consts)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+    if isinstance(node, ast.JoinedStr):
+        parts: list[str] = []
+        for value in node.values:
+            inner = value.value if isinstance(value, ast.FormattedValue) else value
+            const = _py_const(inner, consts)
+            if not isinstance(const, str):
+                return None
+            parts.append(const)
+        return "".join(parts)
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "join" and node.args):
+        sep = _py_const(node.func.value, consts)
+        arg = node.args[0]
+        if isinstance(sep, str) and isinstance(arg, (ast.List, ast.Tuple)):
+            items = [_py_const(e, consts) for e in arg.elts]
+            if all(isinstance(i, str) for i in items):
+                return sep.join(str(i) for i in items)
+    return None
+
+
+# --- other languages --------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+  | (?P<tick>`[^`]*`)
+  | (?P<qx>(?:%x|qx)\s*(?:\{[^}]*\}|\([^)]*\)|\[[^\]]*\]|(?P<d>[^\w\s])(?:(?!(?P=d)).)*(?P=d)))
+  | (?P<ident>[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)*)
+  | (?P<punct>[(\[\],{}:;])
+""", re.VERBOSE | re.DOTALL)
+
+_SHELL_CALLS = {"execSync", "exec", "system", "shell_exec", "passthru", "popen", "proc_open",
+                "spawn", "spawnSync", "execFile", "execFileSync", "capture2", "capture3",
+                "capture2e", "popen3", "Command", "run", "os.execute", "io.popen", "sh",
+                "do shell script"}
+_ARGV_CALLS = {"spawn", "spawnSync", "execFile", "execFileSync", "Command"}
+_RMRF_CALLS = {"rmSync", "rmdirSync", "rm", "rmdir", "rm_rf", "rm_r", "remove_dir",
+               "rmtree", "remove_tree", "remove", "removeSync", "emptyDirSync", "deleteSync"}
+
+
+def _unquote(token: str) -> str:
+    body = token[1:-1]
+    if token[0] == "'":
+        return body.replace("\\'", "'").replace("\\\\", "\\")
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _tokenized(code: str, label: str, ctx: ParseContext, family: str) -> list[Inner]:
+    tokens = [(m.lastgroup or "", m.group(0)) for m in _TOKEN.finditer(code)]
+    found: list[Inner] = []
+    for i, (kind, text) in enumerate(tokens):
+        if kind == "tick" and family in ("perl", "ruby", "php"):
+            found.append(Inner(label, script=text[1:-1]))
+        elif kind == "qx":
+            body = re.sub(r"^(?:%x|qx)\s*", "", text)
+            found.append(Inner(label, script=body[1:-1]))
+        elif kind == "ident":
+            found.extend(_tokenized_call(tokens, i, text.split(".")[-1].split("::")[-1]
+                                         .split("->")[-1], label, ctx))
+    return found
+
+
+def _tokenized_call(tokens: list[tuple[str, str]], i: int, short: str, label: str,
+                    ctx: ParseContext) -> list[Inner]:
+    if short not in _SHELL_CALLS and short not in _RMRF_CALLS:
+        return []
+    args: list[tuple[str, str]] = []
+    j = i + 1
+    if j < len(tokens) and tokens[j] == ("punct", "("):
+        j += 1
+    depth = 0
+    while j < len(tokens) and len(args) < 32:
+        kind, text = tokens[j]
+        if kind == "punct" and text in "([{":
+            depth += 1
+        elif kind == "punct" and text in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif kind == "punct" and text == ";" and depth == 0:
+            break
+        args.append((kind, text))
+        j += 1
+    literals = [_unquote(t) for k, t in args if k == "str"]
+    first = args[0] if args else ("", "")
+    if short in _RMRF_CALLS:
+        recursive = any(t in ("recursive", "true", "rm_rf", "rmtree") for _, t in args) or short in (
+            "rm_rf", "rm_r", "remove_dir", "rmtree", "remove_tree", "removeSync", "emptyDirSync")
+        if first[0] == "str" and (recursive or short in ("rmSync", "rmdirSync", "rm_rf")):
+            return [Inner(label, argv=(lit("rm"), lit("-rf"), lit(_unquote(first[1]))))]
+        return []
+    if first[0] == "str":
+        if short in _ARGV_CALLS and len(literals) > 1:
+            return [Inner(label, argv=tuple(lit(v) for v in literals))]
+        return [Inner(label, script=_unquote(first[1]))]
+    if first[0] == "tick":
+        return [Inner(label, script=first[1][1:-1])]
+    if first[0] == "ident" and short in ("execSync", "system", "shell_exec", "spawnSync",
+                                         "passthru", "popen", "exec"):
+        ctx.problem("dynamic-code", "interpreter code runs a shell command built at run time")
+    return []

@@ -7,7 +7,7 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shellgate.model import Command, Problem
+from shellgate.model import Command, Problem, Word
 
 ReadFile = Callable[[str], "bytes | None"]
 """Reads a file a command takes its payload from; None when it cannot be read."""
@@ -41,6 +41,8 @@ class ParseContext:
     files: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    arrays: dict[str, tuple[Word, ...]] = field(default_factory=dict)
+    git_aliases: dict[str, str] = field(default_factory=dict)
     exhausted: bool = False
 
     def problem(self, kind: str, detail: str, via: tuple[str, ...] = ()) -> None:

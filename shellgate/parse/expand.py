@@ -120,7 +120,21 @@ class Expander:
             target = node.named_children[0]
         if target.type not in ("simple_expansion", "expansion") or len(target.named_children) != 1:
             return None
-        if w.text(target.named_children[0]) not in ("@", "*"):
+        inner = target.named_children[0]
+        if inner.type == "subscript":
+            name_node = inner.child_by_field_name("name")
+            index_node = inner.child_by_field_name("index")
+            name = w.text(name_node) if name_node is not None else ""
+            index = w.text(index_node) if index_node is not None else ""
+            if name not in self.ctx.arrays:
+                return (Word(None, w.text(node)),)
+            items = self.ctx.arrays[name]
+            if index in ("@", "*"):
+                return items
+            if index.isdigit():
+                return items[int(index):int(index) + 1] or (Word("", w.text(node)),)
+            return (Word(None, w.text(node)),)
+        if w.text(inner) not in ("@", "*"):
             return None
         if w.positional is None:
             return (Word(None, w.text(node)),)
@@ -188,6 +202,10 @@ class Expander:
             value = str(len(w.positional))
         elif name in self.ctx.env:
             value = self.ctx.env[name]
+        elif name in self.ctx.arrays and self.ctx.arrays[name]:
+            value = self.ctx.arrays[name][0].value
+        elif name in _WELL_KNOWN:
+            value = _WELL_KNOWN[name]
         if not plain:
             return _Seg(None, quoted, source=text)
         return _Seg(value, quoted, expanded=True, source=text)
@@ -200,6 +218,10 @@ class Expander:
         if len(statements) != 1 or output is None:
             return _Seg(None, quoted, source=w.text(node))
         return _Seg(output.rstrip("\n"), quoted, expanded=True)
+
+
+_WELL_KNOWN = {"HOME": "~", "PWD": ".", "TMPDIR": "/tmp"}
+"""Variables whose meaning, not value, decides a path rule: ``rm -rf $HOME`` is ``~``."""
 
 
 def _has_space(value: str | None) -> bool:

@@ -248,9 +248,10 @@ def _tokenized_call(tokens: list[tuple[str, str]], i: int, short: str, label: st
     if short in _RMRF_CALLS:
         recursive = any(t in ("recursive", "true", "rm_rf", "rmtree") for _, t in args) or short in (
             "rm_rf", "rm_r", "remove_dir", "rmtree", "remove_tree", "removeSync", "emptyDirSync")
-        if first[0] == "str" and (recursive or short in ("rmSync", "rmdirSync", "rm_rf")):
-            return [Inner(label, argv=(lit("rm"), lit("-rf"), lit(_unquote(first[1]))))]
-        return []
+        if not recursive and short not in ("rmSync", "rmdirSync", "rm_rf"):
+            return []
+        target = lit(_unquote(first[1])) if first[0] == "str" else Word(None, "<path from code>")
+        return [Inner(label, argv=(lit("rm"), lit("-rf"), target))]
     if first[0] == "str":
         if short in _ARGV_CALLS and len(literals) > 1:
             return [Inner(label, argv=tuple(lit(v) for v in literals))]

@@ -39,6 +39,10 @@ def _ssh(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
     if index is None or index + 1 >= len(args):
         return []
     rest = args[index + 1:]
+    if rest and rest[0].value == "--":
+        rest = rest[1:]
+    if not rest:
+        return []
     if any(w.dynamic for w in rest):
         return [Inner(f"ssh {args[index].show()}", argv=(next(w for w in rest if w.dynamic),))]
     return [Inner(f"ssh {args[index].show()}", script=_words_script(rest))]

@@ -250,6 +250,44 @@ def _find(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) 
     return found
 
 
+_GIT_GLOBAL = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
+                         "--config-env"})
+
+
+def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    """Aliases defined with ``git -c alias.x=…`` or ``git config alias.x …`` in the same line."""
+    i = 0
+    while i < len(args) and (args[i].value or "").startswith("-"):
+        value = args[i].value or ""
+        if value == "-c" and i + 1 < len(args):
+            _git_alias(args[i + 1].value, ctx)
+        i += 2 if value in _GIT_GLOBAL else 1
+    if i >= len(args) or args[i].value is None:
+        return []
+    sub, rest = args[i].value, tuple(args[i + 1:])
+    if sub == "config":
+        values = [w.value for w in rest if w.value is not None and not w.value.startswith("-")]
+        if len(values) >= 2 and values[0].startswith("alias."):
+            _git_alias(f"{values[0]}={values[1]}", ctx)
+            if values[1].startswith("!"):
+                return [Inner(f"git alias {values[0][6:]}", script=values[1][1:])]
+        return []
+    alias = ctx.git_aliases.get(sub or "")
+    if alias is None:
+        return []
+    if alias.startswith("!"):
+        tail = " ".join(w.show() for w in rest)
+        return [Inner(f"git alias {sub}", script=f"{alias[1:]} {tail}")]
+    return [Inner(f"git alias {sub}", argv=(command.argv[0], *(lit(p) for p in alias.split()),
+                                             *rest))]
+
+
+def _git_alias(text: str | None, ctx: ParseContext) -> None:
+    if text and text.startswith("alias.") and "=" in text:
+        key, _, value = text.partition("=")
+        ctx.git_aliases[key[6:]] = value
+
+
 _SPECIAL: dict[str, Callable[[str, Sequence[Word], Command, ParseContext], list[Inner]]] = {
     "source": _source,
     ".": _source,
@@ -257,6 +295,7 @@ _SPECIAL: dict[str, Callable[[str, Sequence[Word], Command, ParseContext], list[
     "env": _env,
     "xargs": _xargs,
     "find": _find,
+    "git": _git,
 }
 
 

@@ -251,9 +251,10 @@ class Walker:
             self.ctx.env[name] = ""
             return
         if value_node.type == "array":
-            self.x.words(self, value_node, depth + 1)
+            self.ctx.arrays[name] = tuple(self.x.words(self, value_node, depth + 1))
             self.ctx.env.pop(name, None)
             return
+        self.ctx.arrays.pop(name, None)
         resolved = self.x.words(self, value_node, depth + 1, split=False)
         if len(resolved) == 1 and resolved[0].value is not None and "+=" not in self.text(node):
             self.ctx.env[name] = resolved[0].value

@@ -116,7 +116,7 @@ class _FileLoader:
             options_with_value=frozenset(self.strs(None, f"tools.{name}.options_with_value",
                                                    table.get("options_with_value", []))),
             abbreviations=self.boolean(None, f"tools.{name}.abbreviations",
-                                       table.get("abbreviations", False)),
+                                       table.get("abbreviations", style == "gnu")),
             style=cast(Style, style),
             help_flags=frozenset(self.strs(None, f"tools.{name}.help_flags",
                                            table.get("help_flags", ["--help"]))),

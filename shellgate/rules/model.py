@@ -18,7 +18,7 @@ class ToolSpec:
 
     name: str
     options_with_value: frozenset[str] = frozenset()
-    abbreviations: bool = False
+    abbreviations: bool = True
     style: Style = "gnu"
     help_flags: frozenset[str] = frozenset({"--help"})
     aliases: tuple[str, ...] = ()

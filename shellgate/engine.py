@@ -8,33 +8,38 @@ from __future__ import annotations
 from shellgate.classify import classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import decide
-from shellgate.model import Decision
+from shellgate.model import Decision, Finding
 from shellgate.parse import ReadFile, no_files, parse, parse_argv
 from shellgate.rules.model import RuleSet
 
 MAX_COMMAND_BYTES = 4 * 1024 * 1024
-"""Larger command lines are refused unread (a 1 MB command is still inspected)."""
+"""Larger command lines are refused unread."""
+LARGE_COMMAND_BYTES = 256 * 1024
+"""Larger command lines are still inspected, and need approval whatever they hold."""
 
 
 def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) -> Decision:
     """Decide on a command line as a shell would run it."""
     try:
-        extra = []
+        extra: list[Finding] = []
         if isinstance(text, bytes):
             if len(text) > MAX_COMMAND_BYTES:
                 return decide([core_finding("too-large", f"{len(text)} bytes")])
+            raw = text
             try:
-                text = text.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                text = text.decode("utf-8", "surrogateescape")
+                text = raw.decode("utf-8", "surrogateescape")
                 extra.append(core_finding("invalid-utf8", "the command is not valid UTF-8"))
         if len(text) > MAX_COMMAND_BYTES:
             return decide([core_finding("too-large", f"{len(text)} characters")])
+        if len(text) > LARGE_COMMAND_BYTES:
+            extra.append(core_finding("too-large-to-trust", f"{len(text)} characters"))
         script = parse(text, read_file)
         return decide(extra + classify(script, rules), script.files_read)
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
-    except Exception as exc:  # noqa: BLE001 - an internal error must refuse, never allow
+    except Exception as exc:  # an internal error must refuse, never allow
         return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])
 
 
@@ -47,5 +52,5 @@ def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_file
         return decide(classify(script, rules), script.files_read)
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
-    except Exception as exc:  # noqa: BLE001 - an internal error must refuse, never allow
+    except Exception as exc:  # an internal error must refuse, never allow
         return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])

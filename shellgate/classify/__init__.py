@@ -1,4 +1,4 @@
-"""classify: Script × RuleSet → Findings. Pure: no I/O, no clock, no environment."""
+"""classify: Script and RuleSet → Findings. Pure: no I/O, no clock, no environment."""
 
 from __future__ import annotations
 

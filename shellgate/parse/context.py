@@ -16,7 +16,8 @@ MAX_NESTING = 48
 """Nested scripts (``bash -c`` inside ``eval`` inside ``$(…)``…) before shellgate gives up."""
 MAX_SYNTAX_DEPTH = 400
 """Depth of the syntax tree walked before shellgate gives up (500-deep ``$(`` input)."""
-MAX_COMMANDS = 50_000
+MAX_COMMANDS = 10_000
+MAX_PIPELINE = 1_000
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 

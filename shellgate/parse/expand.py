@@ -202,7 +202,7 @@ class Expander:
             value = str(len(w.positional))
         elif name in self.ctx.env:
             value = self.ctx.env[name]
-        elif name in self.ctx.arrays and self.ctx.arrays[name]:
+        elif self.ctx.arrays.get(name):
             value = self.ctx.arrays[name][0].value
         elif name in _WELL_KNOWN:
             value = _WELL_KNOWN[name]
@@ -220,7 +220,7 @@ class Expander:
         return _Seg(output.rstrip("\n"), quoted, expanded=True)
 
 
-_WELL_KNOWN = {"HOME": "~", "PWD": ".", "TMPDIR": "/tmp"}
+_WELL_KNOWN = {"HOME": "~", "PWD": ".", "TMPDIR": "/tmp"}  # noqa: S108 - a meaning, not a path used
 """Variables whose meaning, not value, decides a path rule: ``rm -rf $HOME`` is ``~``."""
 
 

@@ -57,7 +57,7 @@ def interpreter(name: str, args: Sequence[Word], command: Command,
             code = value[2:]
             break
         if value is None or not value.startswith("-") or value == "-":
-            if value == "-" or (value is None and False):
+            if value == "-":
                 code = command.stdin.text
             elif value is not None and value in ctx.written:
                 code = ctx.written[value]
@@ -246,7 +246,7 @@ def _tokenized_call(tokens: list[tuple[str, str]], i: int, short: str, label: st
     literals = [_unquote(t) for k, t in args if k == "str"]
     first = args[0] if args else ("", "")
     if short in _RMRF_CALLS:
-        recursive = any(t in ("recursive", "true", "rm_rf", "rmtree") for _, t in args) or short in (
+        recursive = any(t in ("recursive", "true") for _, t in args) or short in (
             "rm_rf", "rm_r", "remove_dir", "rmtree", "remove_tree", "removeSync", "emptyDirSync")
         if not recursive and short not in ("rmSync", "rmdirSync", "rm_rf"):
             return []

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from shellgate.model import Command, Word
 from shellgate.parse.context import ParseContext
 from shellgate.parse.unwrap import Inner, _stdin_script, register
-from shellgate.parse.wrappers import after_options, spec
+from shellgate.parse.wrappers import WrapSpec, after_options, spec
 
 _SSH = spec("-p -i -l -o -F -J -L -R -D -b -c -E -e -I -m -O -Q -S -W -w -B", skip=0)
 _DOCKER_GLOBAL = spec("-H --host -c --context --config -l --log-level --tlscacert --tlscert "
@@ -48,10 +48,7 @@ def _ssh(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
     return [Inner(f"ssh {args[index].show()}", script=_words_script(rest))]
 
 
-def _after_global(args: Sequence[Word], glob: object) -> Sequence[Word]:
-    from shellgate.parse.wrappers import WrapSpec
-
-    assert isinstance(glob, WrapSpec)
+def _after_global(args: Sequence[Word], glob: WrapSpec) -> Sequence[Word]:
     index = after_options(args, glob)
     return args[index:] if index is not None else ()
 

@@ -85,7 +85,7 @@ def _prefix(name: str, spec: WrapSpec, args: Sequence[Word]) -> list[Inner]:
 
 def _runner(name: str, args: Sequence[Word]) -> list[Inner]:
     for path, spec in RUNNERS[name]:
-        if len(args) < len(path) or any(a.value != p for a, p in zip(args, path)):
+        if len(args) < len(path) or any(a.value != p for a, p in zip(args, path, strict=False)):
             continue
         rest = args[len(path):]
         for flag in spec.script_flags:
@@ -179,7 +179,8 @@ def _env(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
             tail = " ".join(w.show() for w in args[i + 1:])
             return [Inner("env -S", script=tail)]
         if value.startswith("-S") and len(value) > 2:
-            return [Inner("env -S", script=value[2:] + " " + " ".join(w.show() for w in args[i + 1:]))]
+            tail = " ".join(w.show() for w in args[i + 1:])
+            return [Inner("env -S", script=f"{value[2:]} {tail}")]
         if value in ("-u", "--unset", "-C", "--chdir"):
             i += 2
             continue

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from shellgate.model import NO_STDIN, Command, Redirect, Stdin, Word
 from shellgate.parse import words as W
-from shellgate.parse.context import MAX_SYNTAX_DEPTH, ParseContext
+from shellgate.parse.context import MAX_PIPELINE, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.outputs import static_output
 
 if TYPE_CHECKING:
@@ -119,6 +119,8 @@ class Walker:
     def pipeline(self, stages: list[Node], stdin: Stdin, depth: int) -> str | None:
         output: str | None = None
         current = stdin
+        if len(stages) > MAX_PIPELINE:
+            self.ctx.problem("too-complex", f"a pipeline of {len(stages)} stages", self.via)
         for index, stage in enumerate(stages):
             output = self.stmt(stage, current, depth + 1)
             if index + 1 < len(stages):
@@ -182,7 +184,8 @@ class Walker:
     ) -> Stdin:
         """Record one redirect; return the stdin the command will see."""
         fd_node = node.child_by_field_name("descriptor")
-        fd = int(self.text(fd_node)) if fd_node is not None and self.text(fd_node).isdigit() else None
+        fd_text = self.text(fd_node) if fd_node is not None else ""
+        fd = int(fd_text) if fd_text.isdigit() else None
         if node.type == "heredoc_redirect":
             body_text = ""
             quoted = False

@@ -5,7 +5,7 @@ Never raises and never allows on failure: an internal error becomes a ``deny``.
 
 from __future__ import annotations
 
-from shellgate.classify import classify
+from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import decide
 from shellgate.model import Decision, Finding
@@ -35,8 +35,9 @@ def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) 
             return decide([core_finding("too-large", f"{len(text)} characters")])
         if len(text) > LARGE_COMMAND_BYTES:
             extra.append(core_finding("too-large-to-trust", f"{len(text)} characters"))
-        script = parse(text, read_file)
-        return decide(extra + classify(script, rules), script.files_read)
+        reader = RecordingReader(read_file)
+        script = parse(text, reader)
+        return decide(extra + classify(script, rules, reader), _files(reader))
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
     except Exception as exc:  # an internal error must refuse, never allow
@@ -48,9 +49,14 @@ def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_file
     try:
         if sum(len(a) for a in argv) > MAX_COMMAND_BYTES:
             return decide([core_finding("too-large", "argv too large")])
-        script = parse_argv(argv, read_file)
-        return decide(classify(script, rules), script.files_read)
+        reader = RecordingReader(read_file)
+        script = parse_argv(argv, reader)
+        return decide(classify(script, rules, reader), _files(reader))
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
     except Exception as exc:  # an internal error must refuse, never allow
         return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])
+
+
+def _files(reader: RecordingReader) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(reader.digests.items()))

@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 
 from shellgate.classify.argv import match_path
 from shellgate.classify.core import core_finding, problem_finding
 from shellgate.classify.match import block_holds, rule_holds
+from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
 from shellgate.model import Command, Finding, Script
 from shellgate.parse.unwrap import base_name
 from shellgate.rules.model import Rule, RuleSet
 
+_PAYLOAD_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | {"gh", "heroku"}
 _WRITE_OPS = (">", ">>", "&>", "&>>", ">|", ">&")
 
 
-def classify(script: Script, rules: RuleSet) -> list[Finding]:
+ReadFile = Callable[[str], "bytes | None"]
+
+
+class RecordingReader:
+    """Reads payload files and remembers each one's SHA-256 for the approval to bind to."""
+
+    def __init__(self, read_file: ReadFile) -> None:
+        self._read = read_file
+        self.digests: dict[str, str] = {}
+
+    def __call__(self, path: str) -> bytes | None:
+        try:
+            data = self._read(path)
+        except OSError:
+            return None
+        if data is not None:
+            self.digests[path] = hashlib.sha256(data).hexdigest()
+        return data
+
+
+def _no_files(path: str) -> bytes | None:
+    return None
+
+
+def classify(script: Script, rules: RuleSet, read_file: ReadFile = _no_files) -> list[Finding]:
     """Every finding for the script: rule matches and what could not be seen into."""
     findings: list[Finding] = [problem_finding(p) for p in script.problems]
     seen: set[tuple[str, str]] = set()
     for command in script.commands:
-        for finding in classify_command(command, rules):
+        for finding in classify_command(command, rules, read_file):
             key = (finding.rule_id, finding.command)
             if key not in seen:
                 seen.add(key)
@@ -27,7 +55,8 @@ def classify(script: Script, rules: RuleSet) -> list[Finding]:
     return findings
 
 
-def classify_command(command: Command, rules: RuleSet) -> list[Finding]:
+def classify_command(command: Command, rules: RuleSet,
+                     read_file: ReadFile = _no_files) -> list[Finding]:
     """Findings for one simple command (its argv and its redirections)."""
     found: list[Finding] = []
     for redirect in command.redirects:
@@ -50,6 +79,10 @@ def classify_command(command: Command, rules: RuleSet) -> list[Finding]:
             continue
         if rule_holds(rule, view, tool):
             found.append(_finding(rule, command, command.show()))
+    if name in _PAYLOAD_TOOLS or name.startswith("python3."):
+        from shellgate.classify.payload import payload_findings
+
+        found.extend(payload_findings(command, rules.canonical(name), rules, read_file))
     return found
 
 
@@ -64,4 +97,4 @@ def _finding(rule: Rule, command: Command, shown: str) -> Finding:
                    command=shown, via=command.via, evidence=rule.source)
 
 
-__all__ = ["block_holds", "classify", "classify_command"]
+__all__ = ["RecordingReader", "block_holds", "classify", "classify_command"]

@@ -51,9 +51,13 @@ def match_path(words: Sequence[Word], tool: ToolSpec, rule: Rule) -> ArgvView | 
         word = words[i]
         value = word.value
         if value is None:
+            if not options_done and word.prefix.startswith("-"):
+                i += 1
+                continue
             if depth < len(path):
-                return None
-            positionals.append(word)
+                depth += 1  # could be any sub-command: fail closed, take it as the one we want
+            else:
+                positionals.append(word)
             i += 1
             continue
         if not options_done and value == "--":

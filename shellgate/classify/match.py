@@ -41,7 +41,8 @@ def block_holds(block: Match, view: ArgvView, tool: ToolSpec) -> bool:
         if not any(_value_matches(f, option, globs, tool) for f in view.flags):
             return False
     for option, globs in block.unless_option_values:
-        if any(_value_matches(f, option, globs, tool) for f in view.flags):
+        given = [f for f in view.flags if has_flag((f,), option, tool)]
+        if given and all(_value_matches(f, option, globs, tool) for f in given):
             return False
     return True
 

@@ -29,6 +29,8 @@ _PY_ARGV = {"subprocess.run", "subprocess.call", "subprocess.check_call",
             "subprocess.check_output", "subprocess.Popen", "os.execvp", "os.execv",
             "os.execlp", "os.spawnlp", "os.spawnvp", "asyncio.create_subprocess_exec",
             "asyncio.create_subprocess_shell", "sh.Command"}
+_PY_SQL = {"execute", "executescript", "executemany", "exec_driver_sql", "execute_sql"}
+_SQL_VERBS = ("DROP", "DELETE", "TRUNCATE", "UPDATE", "ALTER", "GRANT", "REVOKE", "DO ", "EXEC")
 _PY_RMTREE = {"shutil.rmtree": ("rm", "-rf"), "os.remove": ("rm",), "os.unlink": ("rm",),
               "os.rmdir": ("rmdir",), "os.removedirs": ("rm", "-r")}
 
@@ -99,6 +101,10 @@ def _python(code: str, label: str, ctx: ParseContext) -> list[Inner]:
             found.extend(_py_shell_arg(node, label, ctx, consts))
         elif func in _PY_ARGV or short in ("Popen", "check_output", "check_call"):
             found.extend(_py_argv_arg(node, label, ctx, consts))
+        elif short in _PY_SQL:
+            sql = _py_const(node.args[0], consts) if node.args else None
+            if isinstance(sql, str) and sql.lstrip()[:8].upper().startswith(_SQL_VERBS):
+                found.append(Inner(f"{label} (SQL)", argv=(lit("psql"), lit("-c"), lit(sql))))
         elif func in _PY_RMTREE or short == "rmtree":
             verb = _PY_RMTREE.get(func, ("rm", "-rf"))
             path = _py_const(node.args[0], consts) if node.args else None
@@ -253,7 +259,8 @@ def _tokenized_call(tokens: list[tuple[str, str]], i: int, short: str, label: st
         target = lit(_unquote(first[1])) if first[0] == "str" else Word(None, "<path from code>")
         return [Inner(label, argv=(lit("rm"), lit("-rf"), target))]
     if first[0] == "str":
-        if short in _ARGV_CALLS and len(literals) > 1:
+        if (short in _ARGV_CALLS or short in ("system", "exec")) and len(literals) > 1 and all(
+                k == "str" or t == "," for k, t in args):
             return [Inner(label, argv=tuple(lit(v) for v in literals))]
         return [Inner(label, script=_unquote(first[1]))]
     if first[0] == "tick":

@@ -164,6 +164,15 @@ class _FileLoader:
             matches = [matches]
         if not isinstance(matches, list) or not matches:
             raise self.fail(rule_id, "match", "expected one or more [[rule.match]] tables")
+        parsed = tuple(self.match(rule_id, m) for m in matches)
+        if on == "payload" and not all(m.payload for m in parsed):
+            raise self.fail(rule_id, "match.payload", "payload rules need payload kinds in "
+                            "every match block")
+        if on == "http" and not all(m.host for m in parsed):
+            raise self.fail(rule_id, "match.host", "http rules need hosts in every match block")
+        if on != "http" and any(m.host or m.method or m.path or m.graphql for m in parsed):
+            raise self.fail(rule_id, "match", "host/method/path/graphql only apply to "
+                            "on = \"http\" rules")
         examples = table.get("examples", {})
         if not isinstance(examples, dict) or set(examples) - {"gate", "pass"}:
             raise self.fail(rule_id, "examples", "expected a table with 'gate' and 'pass' lists")
@@ -178,7 +187,7 @@ class _FileLoader:
             command=path,
             options_with_value=frozenset(self.strs(rule_id, "options_with_value",
                                                    table.get("options_with_value", []))),
-            matches=tuple(self.match(rule_id, m) for m in matches),
+            matches=parsed,
             examples_gate=tuple(self.strs(rule_id, "examples.gate", examples.get("gate", []))),
             examples_pass=tuple(self.strs(rule_id, "examples.pass", examples.get("pass", []))),
             known_gaps=tuple(self.strs(rule_id, "known_gaps", table.get("known_gaps", []))),

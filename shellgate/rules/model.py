@@ -99,6 +99,9 @@ class RuleSet:
         canonical = self.aliases.get(name, name)
         return self.tools.get(canonical) or ToolSpec(canonical)
 
+    def canonical(self, name: str) -> str:
+        return self.aliases.get(name, name)
+
     def for_tool(self, name: str) -> tuple[Rule, ...]:
         return self.by_tool.get(self.aliases.get(name, name), ())
 

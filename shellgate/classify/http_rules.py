@@ -1,0 +1,202 @@
+"""HTTP requests against ``on = "http"`` rules: method + host + path, GraphQL mutations in
+the body, and SQL carried over HTTP (ClickHouse, D1, Supabase, Hasura ``run_sql``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from shellgate.classify.core import core_finding
+from shellgate.classify.payload import (
+    CODE_TOOLS,
+    HTTP_TOOLS,
+    ReadFile,
+    argv_values,
+    finding,
+    kind_findings,
+)
+from shellgate.model import Command, Finding
+from shellgate.rules.model import Match, RuleSet
+
+if TYPE_CHECKING:
+    from shellgate.inspect.graphql import GraphqlCall
+    from shellgate.inspect.http import HttpRequest
+    from shellgate.inspect.sql import PayloadFinding
+
+_LOOPBACK = ("localhost", "127.*", "::1", "[::1]", "0.0.0.0", "*.localhost",  # noqa: S104
+             "host.docker.internal")
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SQL_KEYS = ("sql", "query", "statement", "q")
+
+
+def http_findings(command: Command, name: str, rules: RuleSet,
+                  read_file: ReadFile) -> list[Finding]:
+    """Findings for the HTTP requests a command sends (curl, wget, httpie, gh api, code)."""
+    from shellgate.inspect.http import DYNAMIC, http_requests
+
+    argv = argv_values(command, DYNAMIC)
+    stdin, opaque_in = command.stdin.text, bool(command.stdin.opaque)
+    if name in HTTP_TOOLS:
+        requests = http_requests(name, argv, stdin, opaque_in, read_file)
+        if not requests and name == "curl" and any(a in ("-K", "--config") for a in argv):
+            return [core_finding("opaque-payload", "curl reads its options from a config "
+                                 "file shellgate cannot see", command.via)]
+    elif name == "gh":
+        from shellgate.classify.gh_api import gh_api_requests
+
+        requests = gh_api_requests(argv)
+    elif name in CODE_TOOLS or name.startswith("python3."):
+        from shellgate.inspect.oneliners import oneliner_requests
+
+        requests = [r for r in oneliner_requests(name, argv_values(command), stdin, opaque_in,
+                                                 read_file)
+                    if not any(reason.endswith("not visible") for reason in r.opaque)]
+    else:
+        return []
+    return _match(command, requests, rules)
+
+
+def _match(command: Command, requests: Sequence[HttpRequest], rules: RuleSet) -> list[Finding]:
+    found: list[Finding] = []
+    for request in requests:
+        found.extend(_request(command, request, rules))
+    return found
+
+
+def _request(command: Command, request: HttpRequest, rules: RuleSet) -> list[Finding]:
+    found: list[Finding] = []
+    guarded = False  # an explicit-host rule cares about this request's method
+    body_guarded = False  # … or about its body (GraphQL endpoints)
+    calls: GraphqlCall | None = None
+    calls_read = False
+    for rule in rules.by_target.get("http", ()):
+        for block in rule.matches:
+            if not _endpoint(request, block):
+                continue
+            generic = block.host == ("*",)
+            if block.graphql:
+                if not calls_read:
+                    calls, calls_read = _graphql(request), True
+                if calls is None:
+                    body_guarded = body_guarded or not generic
+                    continue
+                body_guarded = True
+                hits = [f for f in calls.mutations if any(fnmatchcase(f, g) for g in block.graphql)]
+                if hits:
+                    found.append(finding(rule, command, _describe(request, hits)))
+                    break
+                if calls.opaque:
+                    found.append(core_finding("opaque-payload", "; ".join(calls.opaque),
+                                              command.via))
+                    break
+            else:
+                guarded = guarded or not generic
+                if request.method in {m.upper() for m in block.method}:
+                    found.append(finding(rule, command, _describe(request, [])))
+                    break
+    found.extend(kind_findings(command, _sql_over_http(request), rules))
+    if _unknowable(request, guarded or body_guarded):
+        found.append(core_finding("opaque-payload", "; ".join(request.opaque) or
+                                  "the request's method or URL is only known at run time",
+                                  command.via))
+    elif body_guarded and request.body is None and (request.body_files or _body_opaque(request)):
+        found.append(core_finding("opaque-payload", "; ".join(request.opaque), command.via))
+    return found
+
+
+def _unknowable(request: HttpRequest, guarded: bool) -> bool:
+    """A request whose target or method shellgate cannot see, where that could matter."""
+    from shellgate.inspect.http import DYNAMIC
+
+    method = request.method
+    if DYNAMIC.upper() in method or DYNAMIC in method:
+        method = ""
+    if request.url is None:
+        return method not in _SAFE_METHODS
+    if method:
+        return False
+    loopback = any(fnmatchcase(request.host.lower(), lo) for lo in _LOOPBACK)
+    return guarded or (not loopback and request.method != "")
+
+
+def _body_opaque(request: HttpRequest) -> bool:
+    return any("header" not in reason.lower() for reason in request.opaque) and \
+        request.method not in _SAFE_METHODS
+
+
+def _graphql(request: HttpRequest) -> GraphqlCall | None:
+    from shellgate.inspect.graphql import graphql_calls
+
+    return graphql_calls(request)
+
+
+def _endpoint(request: HttpRequest, block: Match) -> bool:
+    """Host and path match; ``*`` never matches the loopback machine."""
+    from shellgate.inspect.http import host_matches
+
+    if request.url is None or not request.host:
+        return False
+    host = request.host.lower()
+    for pattern in block.host:
+        if pattern == "*":
+            if not any(fnmatchcase(host, lo) for lo in _LOOPBACK):
+                break
+        elif host_matches(host, pattern):
+            break
+    else:
+        return False
+    return not block.path or any(fnmatchcase(request.path, p) for p in block.path)
+
+
+def _sql_over_http(request: HttpRequest) -> list[PayloadFinding]:
+    """SQL sent in an HTTP body: ClickHouse's port, or a JSON body's sql/query field."""
+    from shellgate.inspect.sql import classify_sql
+
+    body = request.body
+    if body is None or request.method in _SAFE_METHODS:
+        return []
+    texts: list[str] = []
+    if request.port in (8123, 8443) or "clickhouse" in request.host:
+        texts.append(body)
+    else:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        texts.extend(_sql_fields(data, 0))
+    return [f for text in texts for f in classify_sql(text, "generic")]
+
+
+def _sql_fields(data: object, depth: int) -> list[str]:
+    if depth > 4:
+        return []
+    if isinstance(data, dict):
+        out: list[str] = []
+        for key, value in data.items():
+            if key in _SQL_KEYS and isinstance(value, str) and _looks_like_sql(value):
+                out.append(value)
+            elif isinstance(value, (dict, list)):
+                out.extend(_sql_fields(value, depth + 1))
+        return out
+    if isinstance(data, list):
+        return [t for item in data[:32] for t in _sql_fields(item, depth + 1)]
+    return []
+
+
+_SQL_START = ("select", "insert", "update", "delete", "drop", "truncate", "alter", "create",
+              "grant", "revoke", "with", "merge", "replace", "do", "execute", "call", "begin")
+
+
+def _looks_like_sql(text: str) -> bool:
+    head = text.lstrip().split(None, 1)
+    return bool(head) and head[0].lower().rstrip(";") in _SQL_START
+
+
+def _describe(request: HttpRequest, fields: list[str]) -> str:
+    base = f"{request.method or '?'} {request.scheme}://{request.host}{request.path}"
+    return f"{base} ({', '.join(fields)})" if fields else base
+
+
+__all__ = ["http_findings"]

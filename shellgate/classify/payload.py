@@ -1,0 +1,157 @@
+"""Payload findings: the SQL a database client runs, the HTTP request curl sends, the
+GraphQL mutation inside its body.
+
+The inspectors (``shellgate.inspect``) are imported only for commands that carry a
+payload, so an ordinary allowed command pays nothing for SQL or GraphQL parsers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from shellgate.classify.core import core_finding
+from shellgate.model import Command, Finding, Word
+from shellgate.rules.model import Rule, RuleSet
+
+if TYPE_CHECKING:
+    from shellgate.inspect.sql import PayloadFinding
+
+ReadFile = Callable[[str], "bytes | None"]
+
+DB_TOOLS = frozenset({"psql", "mysql", "mariadb", "sqlite3", "duckdb", "clickhouse-client",
+                      "clickhouse", "cockroach", "mongosh", "mongo", "redis-cli", "valkey-cli",
+                      "keydb-cli", "usql", "pgcli", "mycli", "litecli"})
+HTTP_TOOLS = frozenset({"curl", "wget", "http", "https", "xh", "xhs"})
+CODE_TOOLS = frozenset({"python", "python3", "python2", "node", "nodejs", "perl", "ruby"})
+# Other SQL command-line clients: tool → (sub-command path, options whose value is SQL,
+# options whose value is a SQL file, whether a bare positional is SQL).
+OTHER_SQL: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]] = {
+    "bq": (("query",), (), (), True),
+    "snowsql": ((), ("-q", "--query"), ("-f", "--filename"), False),
+    "sqlcmd": ((), ("-Q", "-q"), ("-i",), False),
+    "sqlplus": ((), (), (), False),
+    "trino": ((), ("--execute", "-e"), ("--file", "-f"), False),
+    "presto": ((), ("--execute", "-e"), ("--file", "-f"), False),
+    "wrangler": (("d1", "execute"), ("--command",), ("--file",), False),
+    "isql": ((), (), (), False),
+    "vsql": ((), ("-c", "--command"), ("-f", "--file"), False),
+    "impala-shell": ((), ("-q", "--query"), ("-f", "--query_file"), False),
+    "beeline": ((), ("-e",), ("-f",), False),
+    "hive": ((), ("-e",), ("-f",), False),
+    "spark-sql": ((), ("-e",), ("-f",), False),
+}
+_INTERACTIVE = "interactive session"
+
+
+def argv_values(command: Command, dynamic_marker: str | None = None) -> list[str | None]:
+    """The command's words; a run-time part becomes None, or its static prefix + marker."""
+    values: list[str | None] = []
+    for word in command.argv:
+        if word.value is not None:
+            values.append(word.value)
+        elif dynamic_marker is not None and word.prefix:
+            values.append(word.prefix + dynamic_marker)
+        else:
+            values.append(None)
+    return values
+
+
+def payload_findings(command: Command, name: str, rules: RuleSet,
+                     read_file: ReadFile) -> list[Finding]:
+    """Findings from the payload ``command`` carries (none for ordinary commands)."""
+    from shellgate.classify import http_rules
+
+    if name in DB_TOOLS:
+        return _database(command, name, argv_values(command), rules, read_file)
+    if name == "heroku" and len(command.argv) > 1 and command.argv[1].value == "pg:psql":
+        return _database(command, "psql", ["psql", *_heroku_psql_args(command.argv[2:])],
+                         rules, read_file)
+    if name in OTHER_SQL:
+        return _other_sql(command, name, rules, read_file)
+    return http_rules.http_findings(command, name, rules, read_file)
+
+
+def _database(command: Command, name: str, argv: list[str | None], rules: RuleSet,
+              read_file: ReadFile) -> list[Finding]:
+    from shellgate.inspect.dbclients import db_payload
+
+    payload = db_payload(name, argv, command.stdin.text, bool(command.stdin.opaque), read_file)
+    if payload is None:
+        return []
+    found = kind_findings(command, payload.findings, rules)
+    for reason in payload.opaque:
+        if reason != _INTERACTIVE:
+            found.append(core_finding("opaque-payload", f"{name}: {reason}", command.via))
+    return found
+
+
+def kind_findings(command: Command, items: Sequence[PayloadFinding],
+                  rules: RuleSet) -> list[Finding]:
+    """Map inspector findings (``sql.drop``, ``redis.flush``…) to ``on = "payload"`` rules."""
+    found: list[Finding] = []
+    for item in items:
+        for rule in rules.by_target.get("payload", ()):
+            if any(any(fnmatchcase(item.kind, p) for p in block.payload) for block in rule.matches):
+                found.append(finding(rule, command, item.detail))
+    return found
+
+
+def _heroku_psql_args(words: Sequence[Word]) -> list[str | None]:
+    out: list[str | None] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word.value in ("-a", "--app", "-r", "--remote"):
+            skip = True
+            continue
+        out.append(word.value)
+    return out
+
+
+def _other_sql(command: Command, name: str, rules: RuleSet,
+               read_file: ReadFile) -> list[Finding]:
+    """SQL for clients without a dedicated model: flagged option values, files, stdin."""
+    from shellgate.inspect.sql import classify_sql
+
+    path, sql_opts, file_opts, positional = OTHER_SQL[name]
+    words = argv_values(command)[1:]
+    if tuple(words[: len(path)]) != path:
+        return []
+    words = words[len(path):]
+    texts: list[str] = []
+    opaque: list[str] = []
+    for i, word in enumerate(words):
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if word in sql_opts or word in file_opts:
+            if nxt is None:
+                opaque.append(f"{word} value is only known at run time")
+            elif word in sql_opts:
+                texts.append(nxt)
+            else:
+                data = read_file(nxt)
+                if data is None:
+                    opaque.append(f"{nxt} is not visible")
+                else:
+                    texts.append(data.decode("utf-8", "replace"))
+        elif word is not None and "=" in word and word.split("=", 1)[0] in sql_opts:
+            texts.append(word.split("=", 1)[1])
+        elif positional and word is not None and not word.startswith("-") and " " in word:
+            texts.append(word)
+    if not texts and command.stdin.text is not None:
+        texts.append(command.stdin.text)
+    elif not texts and command.stdin.opaque:
+        opaque.append(command.stdin.opaque)
+    items = [f for text in texts for f in classify_sql(text, "generic")]
+    found = kind_findings(command, items, rules)
+    found.extend(core_finding("opaque-payload", f"{name}: {r}", command.via) for r in opaque)
+    return found
+
+
+def finding(rule: Rule, command: Command, detail: str) -> Finding:
+    """A Finding for a payload or HTTP rule, with the payload detail as evidence."""
+    return Finding(rule.id, rule.summary, rule.why, rule.severity, rule.action,
+                   command=f"{command.show()[:200]}", via=command.via, evidence=detail)

@@ -1,0 +1,67 @@
+"""bashlex as a second opinion: every command bashlex finds in a corpus line must also be
+found by shellgate's tree-sitter parser (bashlex is test-only: GPL, and slow to import)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shellgate.parse import parse
+
+bashlex = pytest.importorskip("bashlex")
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def _bashlex_names(cmd: str) -> set[str] | None:
+    try:
+        trees = bashlex.parse(cmd)
+    except Exception:  # bashlex cannot parse much of bash: no opinion then
+        return None
+    names: set[str] = set()
+
+    class Visitor(bashlex.ast.nodevisitor):  # type: ignore[misc]
+        def visitcommand(self, node, parts):  # type: ignore[no-untyped-def]
+            words = [p for p in parts if p.kind == "word"]
+            if words and "$" not in words[0].word and "`" not in words[0].word:
+                names.add(words[0].word.rsplit("/", 1)[-1])
+
+    for tree in trees:
+        Visitor().visit(tree)
+    return names
+
+
+# Words bashlex reports as commands that tree-sitter parses as syntax of their own.
+_SYNTAX = {"[", "[[", "export", "declare", "local", "readonly", "typeset", "unset"}
+
+
+def _defined_here(name: str, cmd: str) -> bool:
+    """Functions and aliases defined in the line: shellgate records what they expand to."""
+    return any(f in cmd.replace(" ", "") for f in (f"{name}()", f"function{name}",
+                                                    f"alias{name}="))
+
+
+def _commands() -> list[str]:
+    found: list[str] = []
+    for path in sorted(CORPUS.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                found.append(json.loads(line)["cmd"])
+    return found
+
+
+def test_tree_sitter_sees_every_command_bashlex_sees() -> None:
+    disagreements: list[str] = []
+    compared = 0
+    for cmd in _commands():
+        theirs = _bashlex_names(cmd)
+        if theirs is None:
+            continue
+        compared += 1
+        ours = {c.name.rsplit("/", 1)[-1] for c in parse(cmd).commands if c.name}
+        missing = {n for n in theirs - ours - _SYNTAX if not _defined_here(n, cmd)}
+        if missing:
+            disagreements.append(f"{sorted(missing)} in {cmd!r}")
+    assert compared > 500
+    assert disagreements == []

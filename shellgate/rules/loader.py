@@ -27,9 +27,15 @@ _MATCH_KEYS = set(_LIST_KEYS) | {"min_args", "max_args", "option_values",
 
 
 def shipped_dir() -> Path:
-    """The pattern files installed with the package."""
-    import shellgate.patterns as shipped
-
+    """The pattern files shipped with the package (``patterns/`` of a source checkout)."""
+    try:
+        import shellgate.patterns as shipped
+    except ImportError:
+        checkout = Path(__file__).resolve().parents[2] / "patterns"
+        if checkout.is_dir():
+            return checkout
+        raise RuleFileError("the shipped pattern files are missing from this installation") \
+            from None
     return Path(next(iter(shipped.__path__)))
 
 

@@ -35,6 +35,29 @@ def test_argv_false_positives(argv_score) -> None:  # type: ignore[no-untyped-de
     assert argv_score.fp_rate <= 0.03, [m["cmd"] for m in argv_score.wrongly_gated]
 
 
+@pytest.fixture(scope="module")
+def full_score():  # type: ignore[no-untyped-def]
+    return score(sorted(CORPUS.glob("*.jsonl")))
+
+
+def test_payload_corpus_is_large_enough() -> None:
+    payload = score([CORPUS / "payload_destructive.jsonl", CORPUS / "payload_benign.jsonl"])
+    assert payload.destructive >= 150 and payload.benign >= 150
+
+
+def test_full_recall(full_score) -> None:  # type: ignore[no-untyped-def]
+    assert full_score.recall >= 0.98, [m["cmd"] for m in full_score.misses]
+
+
+def test_full_false_positives(full_score) -> None:  # type: ignore[no-untyped-def]
+    assert full_score.fp_rate <= 0.02, [m["cmd"] for m in full_score.wrongly_gated]
+
+
+def test_every_railway_case_is_caught(full_score) -> None:  # type: ignore[no-untyped-def]
+    missed = [m["cmd"] for m in full_score.misses if "railway" in str(m["cmd"]).lower()]
+    assert missed == []
+
+
 def test_corpus_lines_are_well_formed() -> None:
     from corpus import load
 

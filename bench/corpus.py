@@ -12,7 +12,6 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,28 +50,18 @@ def load(paths: list[Path]) -> list[dict[str, object]]:
     return items
 
 
-def _reader(files: dict[str, str]) -> Callable[[str], bytes | None]:
-    def read(path: str) -> bytes | None:
-        for key in (path, path.removeprefix("./")):
-            if key in files:
-                return files[key].encode("utf-8")
-        return None
-    return read
-
-
 def score(paths: list[Path] | None = None) -> Score:
-    from shellgate.config import Config
     from shellgate.engine import evaluate
+    from shellgate.parse.context import mapping_reader
     from shellgate.rules.loader import load_rules, pattern_files
 
-    del Config
     rules = load_rules(pattern_files(None))
     result = Score()
     started = time.perf_counter()
     for item in load(paths or sorted(CORPUS.glob("*.jsonl"))):
         files = item.get("files") or {}
         assert isinstance(files, dict)
-        decision = evaluate(str(item["cmd"]), rules, _reader(files))
+        decision = evaluate(str(item["cmd"]), rules, mapping_reader(files))
         gated = decision.verdict != "allow"
         kind = f"{item['label']}/{item.get('kind', '?')}"
         result.by_kind[kind] += 1

@@ -13,6 +13,7 @@ import click
 from shellgate.config import Config
 from shellgate.engine import evaluate, evaluate_argv
 from shellgate.errors import ShellgateError
+from shellgate.parse.context import mapping_reader
 from shellgate.report import decision_json, dumps, explain
 from shellgate.rules.model import RuleSet
 
@@ -58,6 +59,28 @@ def check(ctx: click.Context, command: str | None, as_json: bool, argv: tuple[st
     click.echo(dumps(decision_json(shown, decision)) if as_json else explain(shown, decision))
 
 
+@cli.command(context_settings={"ignore_unknown_options": True,
+                               "allow_interspersed_args": False})
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
+@click.pass_context
+def run(ctx: click.Context, argv: tuple[str, ...]) -> None:
+    """Decide on ARGV, then exec the real program (exit 126 when refused)."""
+    from shellgate.classify.payload import STDIN_TOOLS
+    from shellgate.execute import exec_real, find_real, read_stdin, stdin_is_data
+    from shellgate.model import Stdin
+    from shellgate.report import refusal_line
+
+    rules = _rules(ctx)
+    name = argv[0].rsplit("/", 1)[-1]
+    data = read_stdin() if name in STDIN_TOOLS and stdin_is_data() else None
+    stdin = Stdin(text=data.decode("utf-8", "surrogateescape")) if data is not None else Stdin()
+    decision = evaluate_argv(list(argv), rules, _disk_reader, stdin)
+    if decision.verdict != "allow":
+        click.echo(refusal_line(decision), err=True)
+        raise SystemExit(126)
+    exec_real(find_real(argv[0], os.environ.get("PATH")), list(argv), data)
+
+
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "text"]), default="jsonl",
               show_default=True)
@@ -68,7 +91,7 @@ def scan(ctx: click.Context, fmt: str, source: IO[str]) -> None:
     """Decide on many commands: JSON Lines with a "cmd" string, or plain lines."""
     rules = _rules(ctx)
     for cmd, files in _scan_inputs(source):
-        reader = _files_reader(files) if files is not None else _disk_reader
+        reader = mapping_reader(files) if files is not None else _disk_reader
         decision = evaluate(cmd, rules, reader)
         if fmt == "jsonl":
             click.echo(dumps(decision_json(cmd, decision, full=False)
@@ -92,15 +115,6 @@ def _scan_inputs(source: IO[str]) -> Iterator[tuple[str, dict[str, str] | None]]
                 yield item["cmd"], files if isinstance(files, dict) else None
                 continue
         yield line, None
-
-
-def _files_reader(files: dict[str, str]):  # type: ignore[no-untyped-def]
-    def read(path: str) -> bytes | None:
-        for key in (path, path.removeprefix("./"), os.path.normpath(path)):
-            if key in files and isinstance(files[key], str):
-                return files[key].encode("utf-8")
-        return None
-    return read
 
 
 @cli.group()

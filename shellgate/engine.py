@@ -8,7 +8,7 @@ from __future__ import annotations
 from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import decide
-from shellgate.model import Decision, Finding
+from shellgate.model import NO_STDIN, Decision, Finding, Stdin
 from shellgate.parse import ReadFile, no_files, parse, parse_argv
 from shellgate.rules.model import RuleSet
 
@@ -44,13 +44,17 @@ def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) 
         return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])
 
 
-def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_files) -> Decision:
-    """Decide on an argv that will be exec'd directly (shims, ``shellgate run --``)."""
+def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_files,
+                  stdin: Stdin = NO_STDIN) -> Decision:
+    """Decide on an argv that will be exec'd directly (shims, ``shellgate run --``).
+
+    ``stdin`` is what the program will read, when shellgate buffered it to inspect it.
+    """
     try:
         if sum(len(a) for a in argv) > MAX_COMMAND_BYTES:
             return decide([core_finding("too-large", "argv too large")])
         reader = RecordingReader(read_file)
-        script = parse_argv(argv, reader)
+        script = parse_argv(argv, reader, stdin)
         return decide(classify(script, rules, reader), _files(reader))
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])

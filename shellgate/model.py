@@ -108,7 +108,6 @@ class Script:
 
     commands: tuple[Command, ...]
     problems: tuple[Problem, ...] = ()
-    files_read: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

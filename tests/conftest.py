@@ -6,6 +6,7 @@ import pytest
 
 from shellgate.engine import evaluate
 from shellgate.model import Decision
+from shellgate.parse.context import mapping_reader
 from shellgate.rules.loader import load_rules, pattern_files
 from shellgate.rules.model import RuleSet
 
@@ -39,10 +40,4 @@ def rules() -> RuleSet:
 
 
 def decide_text(cmd: str, files: dict[str, str] | None = None) -> Decision:
-    store = files or {}
-
-    def read(path: str) -> bytes | None:
-        value = store.get(path, store.get(path.removeprefix("./")))
-        return value.encode() if value is not None else None
-
-    return evaluate(cmd, shipped_rules(), read)
+    return evaluate(cmd, shipped_rules(), mapping_reader(files or {}))

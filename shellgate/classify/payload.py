@@ -43,6 +43,9 @@ OTHER_SQL: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bo
     "spark-sql": ((), ("-e",), ("-f",), False),
 }
 _INTERACTIVE = "interactive session"
+STDIN_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | frozenset(
+    {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "xargs", "heroku", "gh"})
+"""Tools whose standard input can carry a payload: shellgate buffers it to inspect it."""
 
 
 def argv_values(command: Command, dynamic_marker: str | None = None) -> list[str | None]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from shellgate.model import NO_STDIN, Command, Script, Word
+from shellgate.model import NO_STDIN, Command, Script, Stdin, Word
 from shellgate.parse import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
-from shellgate.parse.context import ParseContext, ReadFile, no_files
+from shellgate.parse.context import ParseContext, ReadFile, mapping_reader, no_files
 from shellgate.parse.expand import Expander
 
-__all__ = ["ReadFile", "no_files", "parse", "parse_argv"]
+__all__ = ["ReadFile", "mapping_reader", "no_files", "parse", "parse_argv"]
 
 
 def parse(text: str, read_file: ReadFile = no_files) -> Script:
@@ -20,7 +20,7 @@ def parse(text: str, read_file: ReadFile = no_files) -> Script:
     return _script(ctx)
 
 
-def parse_argv(argv: list[str], read_file: ReadFile = no_files) -> Script:
+def parse_argv(argv: list[str], read_file: ReadFile = no_files, stdin: Stdin = NO_STDIN) -> Script:
     """Inspect an argv that will be exec'd directly (no shell): shims and ``run --``."""
     ctx = ParseContext(read_file=read_file)
     if any("\x00" in a for a in argv):
@@ -28,15 +28,15 @@ def parse_argv(argv: list[str], read_file: ReadFile = no_files) -> Script:
     if not argv:
         return _script(ctx)
     words = tuple(Word(a, a) for a in argv)
-    command = Command(words)
+    command = Command(words, stdin=stdin)
     expander = Expander(ctx)
     from shellgate.parse.walker import Walker
 
-    walker = Walker(ctx, b"", expander, (), NO_STDIN, None, 0)
+    walker = Walker(ctx, b"", expander, (), stdin, None, 0)
     if ctx.add(command):
         expander.unwrap(walker, command)
     return _script(ctx)
 
 
 def _script(ctx: ParseContext) -> Script:
-    return Script(tuple(ctx.commands), tuple(ctx.problems), tuple(sorted(ctx.files.items())))
+    return Script(tuple(ctx.commands), tuple(ctx.problems))

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from shellgate.model import Command, Problem, Word
@@ -26,6 +25,19 @@ def no_files(path: str) -> bytes | None:
     return None
 
 
+def mapping_reader(files: Mapping[str, str]) -> ReadFile:
+    """A ``ReadFile`` serving the given path → text map (``scan``'s "files", tests)."""
+
+    def read(path: str) -> bytes | None:
+        for key in (path, path.removeprefix("./"), norm_path(path)):
+            value = files.get(key)
+            if isinstance(value, str):
+                return value.encode("utf-8", "surrogateescape")
+        return None
+
+    return read
+
+
 def norm_path(path: str) -> str:
     """Normalise a path for lookups among files written in the same command line."""
     return posixpath.normpath(path) if path else path
@@ -39,7 +51,6 @@ class ParseContext:
     commands: list[Command] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     written: dict[str, str] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     arrays: dict[str, tuple[Word, ...]] = field(default_factory=dict)
@@ -69,7 +80,7 @@ class ParseContext:
     def read(self, path: str) -> str | None:
         """A file's text: written earlier in this command line, or read through ``read_file``.
 
-        Files read from disk are remembered with their SHA-256 so an approval binds to them.
+        The engine's reader remembers each file's SHA-256 so an approval binds to it.
         """
         key = norm_path(path)
         if key in self.written:
@@ -83,5 +94,4 @@ class ParseContext:
         if len(data) > MAX_FILE_BYTES:
             self.problem("opaque-payload", f"{path} is too large to inspect")
             return None
-        self.files[path] = hashlib.sha256(data).hexdigest()
         return data.decode("utf-8", "surrogateescape")

@@ -123,10 +123,15 @@ def test_heredoc_reaches_the_piped_client_as_stdin() -> None:
 
 
 def test_redirected_file_is_read_and_hashed() -> None:
+    import hashlib
+
+    from tests.conftest import decide_text
+
     script = parse("psql < drop.sql", lambda p: b"DROP TABLE x;" if p == "drop.sql" else None)
     psql = next(c for c in script.commands if c.name == "psql")
     assert psql.stdin.text == "DROP TABLE x;"
-    assert [name for name, _ in script.files_read] == ["drop.sql"]
+    decision = decide_text("psql < drop.sql", {"drop.sql": "DROP TABLE x;"})
+    assert decision.files == (("drop.sql", hashlib.sha256(b"DROP TABLE x;").hexdigest()),)
 
 
 def test_unseen_file_is_opaque_stdin() -> None:

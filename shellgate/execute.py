@@ -1,0 +1,96 @@
+"""Exec the real program: found on PATH (never a shellgate shim, never shellgate itself),
+with any stdin shellgate read for inspection handed over byte for byte."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from shellgate.errors import ShellgateError
+
+STDIN_CAP = 8 * 1024 * 1024
+"""Most stdin shellgate buffers to inspect; more is refused (fail closed), never streamed unseen."""
+SHIM_MARKER = ".shellgate-shims"
+"""A file present in every directory ``shellgate install`` writes shims into."""
+
+
+class StdinTooLarge(ShellgateError):
+    """Standard input exceeds what shellgate inspects."""
+
+
+def read_stdin(cap: int = STDIN_CAP) -> bytes:
+    """Read all of stdin (up to ``cap`` bytes) so it can be inspected and then replayed."""
+    chunks: list[bytes] = []
+    size = 0
+    fd = sys.stdin.fileno()
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > cap:
+            raise StdinTooLarge(f"standard input is larger than {cap} bytes; shellgate does not "
+                                "pass on what it has not inspected")
+        chunks.append(chunk)
+
+
+def stdin_is_data() -> bool:
+    """True when stdin is a pipe or file (not a terminal, not closed)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+def is_shim_dir(directory: str) -> bool:
+    return bool(directory) and os.path.exists(os.path.join(directory, SHIM_MARKER))
+
+
+def find_real(name: str, path: str | None, skip: Iterable[str] = ()) -> str:
+    """The executable bash would run for ``name``, skipping shellgate's own directories."""
+    if "/" in name:
+        return name
+    skipped = {os.path.realpath(s) for s in skip}
+    own = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    for directory in (path or os.defpath).split(os.pathsep):
+        if not directory or os.path.realpath(directory) in skipped or is_shim_dir(directory):
+            continue
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            if own and os.path.realpath(candidate) == own:
+                continue
+            return candidate
+    raise ShellgateError(f"{name}: command not found", 127)
+
+
+def exec_real(program: str, argv: list[str], stdin_data: bytes | None) -> None:
+    """Replace this process with ``program``; replay buffered stdin through an unlinked file."""
+    if stdin_data is not None:
+        fd = _anonymous_file(stdin_data)
+        os.dup2(fd, 0)
+        os.close(fd)
+    try:
+        os.execv(program, argv)
+    except OSError as exc:
+        raise ShellgateError(f"{argv[0]}: {exc.strerror}", 126) from exc
+
+
+def _anonymous_file(data: bytes) -> int:
+    """A readable fd holding ``data``, positioned at 0, with no name on disk."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("shellgate-stdin", 0)
+    else:  # pragma: no cover - non-Linux
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix="shellgate-stdin-")
+        Path(name).unlink()
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd

@@ -12,7 +12,7 @@ from shellgate.classify.match import block_holds, rule_holds
 from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
 from shellgate.model import Command, Finding, Script
 from shellgate.parse.unwrap import base_name
-from shellgate.rules.model import Rule, RuleSet
+from shellgate.rules.model import Match, Rule, RuleSet
 
 _PAYLOAD_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | {"gh", "heroku"}
 _WRITE_OPS = (">", ">>", "&>", "&>>", ">|", ">&")
@@ -63,7 +63,7 @@ def classify_command(command: Command, rules: RuleSet,
         target = redirect.target.value if redirect.target is not None else None
         if redirect.op in _WRITE_OPS and target is not None:
             for rule in rules.by_target.get("redirect", ()):
-                if any(_redirect_holds(rule, target, b.args, b.ignore_case) for b in rule.matches):
+                if any(_redirect_holds(redirect.op, target, b) for b in rule.matches):
                     found.append(_finding(rule, command, f"> {target}"))
     if not command.argv:
         return found
@@ -86,10 +86,12 @@ def classify_command(command: Command, rules: RuleSet,
     return found
 
 
-def _redirect_holds(rule: Rule, target: str, globs: tuple[str, ...], ignore_case: bool) -> bool:
-    del rule
-    value = target.lower() if ignore_case else target
-    return any(fnmatchcase(value, g.lower() if ignore_case else g) for g in globs)
+def _redirect_holds(op: str, target: str, block: Match) -> bool:
+    """A redirect rule's block: ``flags`` lists operators (``>``, ``>>``…), ``args`` paths."""
+    if block.flags and op not in block.flags:
+        return False
+    value = target.lower() if block.ignore_case else target
+    return any(fnmatchcase(value, g.lower() if block.ignore_case else g) for g in block.args)
 
 
 def _finding(rule: Rule, command: Command, shown: str) -> Finding:

@@ -33,6 +33,9 @@ CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
     CoreRule("core.opaque-payload", "a payload shellgate cannot see goes to a guarded tool",
              "The data sent (SQL, request body) could not be read; make it visible or "
              "ask the human to approve it.", "high", "gate"),
+    CoreRule("core.recursive-function", "a function calls itself (a fork bomb when it runs "
+             "in the background)", "Self-calling shell functions can exhaust the machine's "
+             "processes; write a loop instead.", "high", "gate"),
     CoreRule("core.too-complex", "the command is too large or too deeply nested to inspect",
              "Split the command into simpler steps.", "high", "gate"),
     CoreRule("core.bad-input", "the command contains bytes a shell command cannot carry",

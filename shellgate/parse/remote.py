@@ -175,6 +175,25 @@ def _screen(name: str, args: Sequence[Word], command: Command, ctx: ParseContext
     return [Inner("screen", argv=tuple(args[index:]))]
 
 
+def _ansible(name: str, args: Sequence[Word], command: Command,
+             ctx: ParseContext) -> list[Inner]:
+    """``ansible HOSTS -m shell|command|raw -a ARGS`` runs ARGS as a command on each host."""
+    values = [w.value for w in args]
+    module = "command"
+    for flag in ("-m", "--module-name"):
+        if flag in values and values.index(flag) + 1 < len(values):
+            module = values[values.index(flag) + 1] or "?"
+    if module.rsplit(".", 1)[-1] not in ("shell", "command", "raw", "script", "?"):
+        return []
+    for flag in ("-a", "--args"):
+        if flag in values and values.index(flag) + 1 < len(args):
+            target = args[values.index(flag) + 1]
+            if target.value is None:
+                return [Inner(f"ansible -m {module}", argv=(target,))]
+            return [Inner(f"ansible -m {module}", script=target.value)]
+    return []
+
+
 def _at(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
     return _stdin_script(name, command.stdin, ctx)
 
@@ -197,4 +216,5 @@ register("nix", _nix)
 register("tmux", _tmux)
 register("screen", _screen)
 register("at", _at)
+register("ansible", _ansible)
 register("batch", _at)

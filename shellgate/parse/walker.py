@@ -319,6 +319,8 @@ class Walker:
             finally:
                 self.ctx.aliases[name] = alias
             return None
+        if name is not None and name in self.calling and name in self.functions:
+            self.ctx.problem("recursive-function", f"function {name} calls itself", self.via)
         if name is not None and name in self.functions and name not in self.calling:
             self.calling.add(name)
             saved = self.positional

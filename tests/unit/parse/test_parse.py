@@ -94,6 +94,8 @@ def test_words_resolve_as_bash_would(cmd: str, expected: list[str]) -> None:
     ("{ git push -f; }", ["git", "push", "-f"]),
     ("true && git push -f || false", ["git", "push", "-f"]),
     ("busybox rm -rf /x", ["rm", "-rf", "/x"]),
+    ("ansible all -m shell -a 'rm -rf /x'", ["rm", "-rf", "/x"]),
+    ("ansible web -a 'git push -f'", ["git", "push", "-f"]),
 ])
 def test_wrappers_are_unwrapped(cmd: str, inner: list[str]) -> None:
     assert inner in argvs(cmd)
@@ -107,6 +109,7 @@ def test_wrappers_are_unwrapped(cmd: str, inner: list[str]) -> None:
     ("python -c 'import os; os.system(cmd)'", "dynamic-code"),
     ("$(" * 600 + "ls" + ")" * 600, "too-complex"),
     ("a\x00b", "bad-input"),
+    (":(){ :|:& };:", "recursive-function"),
 ])
 def test_unknowable_is_reported(cmd: str, kind: str | None) -> None:
     script = parse(cmd)

@@ -122,12 +122,12 @@ def _classify_items(items: list[Meta | Statement], dialect: str) -> list[Payload
                 if kind:
                     found.append(PayloadFinding(kind, f"{snippet(item.raw)} — {what}"))
             continue
-        pairs = _statement(item, dialect)
+        kinds = _statement(item, dialect)
         if item.sends_with == "gexec":
-            pairs.append(("sql.dynamic", "\\gexec runs every value it returns as SQL"))
-        if pairs:
+            kinds.append(("sql.dynamic", "\\gexec runs every value it returns as SQL"))
+        if kinds:
             text = snippet(item.text())
-            found += [PayloadFinding(kind, f"{text} — {what}") for kind, what in pairs]
+            found += [PayloadFinding(kind, f"{text} — {what}") for kind, what in kinds]
     return found
 
 

@@ -139,6 +139,10 @@ def _endpoint(request: HttpRequest, block: Match) -> bool:
     if request.url is None or not request.host:
         return False
     host = request.host.lower()
+    from shellgate.inspect.http import DYNAMIC
+
+    if DYNAMIC.lower() in host:  # a host only known at run time could be any of them
+        return not block.path or any(fnmatchcase(request.path, p) for p in block.path)
     for pattern in block.host:
         if pattern == "*":
             if not any(fnmatchcase(host, lo) for lo in _LOOPBACK):

@@ -161,3 +161,23 @@ def test_railway_incident_end_to_end() -> None:
     assert call is not None
     assert call.mutations == ("volumeDelete",)
     assert call.opaque == ()
+
+
+@pytest.mark.parametrize(("argv", "mutations"), [
+    (["curl", RAILWAY, "-F", "query=mutation { serviceDelete(id: 1) }"], ("serviceDelete",)),
+    (["curl", RAILWAY, "--data-urlencode", "query=mutation { projectDelete(id: 1) }"],
+     ("projectDelete",)),
+    (["curl", "-G", RAILWAY, "--data-urlencode", "query=mutation { environmentDelete(id: 1) }"],
+     ("environmentDelete",)),
+    (["curl", RAILWAY, "-H", "Content-Type: application/graphql", "--data-binary",
+      "mutation M { deploymentRemove(id: 1) }"], ("deploymentRemove",)),
+    (["http", RAILWAY, "query=mutation { volumeInstanceBackupRestore(id: 1) }"],
+     ("volumeInstanceBackupRestore",)),
+    (["wget", "--post-data", '{"query":"mutation { volumeDelete(volumeId: 1) }"}', RAILWAY],
+     ("volumeDelete",)),
+])
+def test_command_lines_end_to_end(argv: list[str], mutations: tuple[str, ...]) -> None:
+    [request] = http_requests(argv[0], argv, None, False, lambda path: None)
+    call = graphql_calls(request)
+    assert call is not None
+    assert call.mutations == mutations

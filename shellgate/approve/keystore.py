@@ -1,0 +1,98 @@
+"""Enrolled credentials: ``keys.json`` in the config directory, written atomically."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from shellgate.errors import ConfigError
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One enrolled key's credential (non-resident ES256, pam_u2f style)."""
+
+    credential_id: str  # base64url
+    public_key: str  # base64url of the CBOR COSE key
+    rp_id: str
+    label: str
+    kind: str  # "hardware" | "soft"
+    sign_count: int = 0
+    created: int = 0
+    aaguid: str = ""
+    soft_file: str = ""  # software keys only: the JSON file holding the key
+    protocol: str = "ctap2"  # "ctap2" | "u2f"
+
+    @property
+    def short_id(self) -> str:
+        return self.credential_id[:12]
+
+
+class KeyStore:
+    """Load, change and save ``keys.json``; an unreadable store is an error, never empty."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> list[Credential]:
+        try:
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise ConfigError(f"cannot read the key store {self.path}: {exc.strerror}") from exc
+        try:
+            data = json.loads(raw)
+            return [Credential(**item) for item in data["credentials"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"the key store {self.path} is damaged: {exc}") from exc
+
+    def save(self, credentials: list[Credential]) -> None:
+        data: dict[str, Any] = {"version": 1, "credentials": [asdict(c) for c in credentials]}
+        write_atomic(self.path, json.dumps(data, indent=2) + "\n")
+
+    def add(self, credential: Credential) -> None:
+        existing = self.load()
+        self.save([*existing, credential])
+
+    def remove(self, prefix: str) -> Credential:
+        credentials = self.load()
+        matches = [c for c in credentials if c.credential_id.startswith(prefix)
+                   or c.label == prefix]
+        if len(matches) != 1:
+            raise ConfigError(f"{len(matches)} keys match {prefix!r}; give a longer id prefix")
+        self.save([c for c in credentials if c is not matches[0]])
+        return matches[0]
+
+    def update_count(self, credential_id: str, count: int) -> None:
+        self.save([replace(c, sign_count=count) if c.credential_id == credential_id else c
+                   for c in self.load()])
+
+
+def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:
+    """Write a file so readers see the old or the new content, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

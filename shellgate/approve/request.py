@@ -1,0 +1,70 @@
+"""The canonical approval request and its hash H, the client-data hash the key signs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DOMAIN_TAG = b"shellgate/approve/v1\x00"
+"""Domain separation: an H for shellgate can never be confused with another use of the key."""
+RP_ID = "shellgate:local"
+"""Fixed, URI-form, non-DNS relying-party id (pam_u2f style): no website can ask for it."""
+NONCE_BYTES = 16
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """Everything an approval binds to. Changing any field changes H."""
+
+    command: str
+    argv: tuple[str, ...]
+    cwd: str
+    user: str
+    host: str
+    rules: tuple[str, ...]
+    files: tuple[tuple[str, str], ...]
+    nonce: str
+    time: int
+    agent: str = ""
+
+    def canonical(self) -> bytes:
+        """Deterministic bytes: sorted keys, no whitespace, UTF-8 (surrogates escaped)."""
+        data = asdict(self)
+        data["argv"] = list(self.argv)
+        data["rules"] = list(self.rules)
+        data["files"] = [list(pair) for pair in self.files]
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return text.encode("ascii")
+
+    def digest(self) -> bytes:
+        """H = SHA-256(domain tag ‖ canonical request)."""
+        return hashlib.sha256(DOMAIN_TAG + self.canonical()).digest()
+
+    def short(self) -> str:
+        """The first 8 hex digits of H, shown next to the command for comparison."""
+        return self.digest().hex()[:8]
+
+    def to_json(self) -> dict[str, Any]:
+        return json.loads(self.canonical())  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ApprovalRequest:
+        return cls(
+            command=str(data["command"]),
+            argv=tuple(str(a) for a in data["argv"]),
+            cwd=str(data["cwd"]),
+            user=str(data["user"]),
+            host=str(data["host"]),
+            rules=tuple(str(r) for r in data["rules"]),
+            files=tuple((str(p), str(d)) for p, d in data["files"]),
+            nonce=str(data["nonce"]),
+            time=int(data["time"]),
+            agent=str(data.get("agent", "")),
+        )
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(NONCE_BYTES)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from typing import IO
 
@@ -13,6 +14,7 @@ import click
 from shellgate.config import Config
 from shellgate.engine import evaluate, evaluate_argv
 from shellgate.errors import ShellgateError
+from shellgate.model import Decision
 from shellgate.parse.context import mapping_reader
 from shellgate.report import decision_json, dumps, explain
 from shellgate.rules.model import RuleSet
@@ -61,24 +63,130 @@ def check(ctx: click.Context, command: str | None, as_json: bool, argv: tuple[st
 
 @cli.command(context_settings={"ignore_unknown_options": True,
                                "allow_interspersed_args": False})
+@click.option("--timeout", type=click.FloatRange(1, 600),
+              help="Seconds to wait for a key touch (default: approval_timeout, 60).")
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
 @click.pass_context
-def run(ctx: click.Context, argv: tuple[str, ...]) -> None:
-    """Decide on ARGV, then exec the real program (exit 126 when refused)."""
+def run(ctx: click.Context, timeout: float | None, argv: tuple[str, ...]) -> None:
+    """Decide on ARGV, get a key touch if it is gated, then exec the real program."""
+    import shlex
+
     from shellgate.classify.payload import STDIN_TOOLS
     from shellgate.execute import exec_real, find_real, read_stdin, stdin_is_data
+    from shellgate.gate import require_approval
     from shellgate.model import Stdin
-    from shellgate.report import refusal_line
 
-    rules = _rules(ctx)
+    config: Config = ctx.obj
+    rules = config.rules()
     name = argv[0].rsplit("/", 1)[-1]
     data = read_stdin() if name in STDIN_TOOLS and stdin_is_data() else None
     stdin = Stdin(text=data.decode("utf-8", "surrogateescape")) if data is not None else Stdin()
-    decision = evaluate_argv(list(argv), rules, _disk_reader, stdin)
-    if decision.verdict != "allow":
-        click.echo(refusal_line(decision), err=True)
-        raise SystemExit(126)
+
+    def redecide() -> Decision:
+        return evaluate_argv(list(argv), rules, _disk_reader, stdin)
+
+    require_approval(redecide(), shlex.join(argv), list(argv), config,
+                     timeout or config.approval_timeout, redecide)
     exec_real(find_real(argv[0], os.environ.get("PATH")), list(argv), data)
+
+
+@cli.command()
+@click.option("--soft", "soft_file", type=click.Path(dir_okay=False),
+              help="Enrol a software key kept in this JSON file (tests and demos only).")
+@click.option("--label", default="", help="A name for the key in `shellgate keys`.")
+@click.option("--timeout", type=click.FloatRange(1, 600), help="Seconds to wait for a touch.")
+@click.pass_context
+def enroll(ctx: click.Context, soft_file: str | None, label: str, timeout: float | None) -> None:
+    """Enrol a FIDO2 key (touch it when asked); later keys need an enrolled key's approval."""
+    from shellgate.approve.enroll import enroll as do_enroll
+
+    config: Config = ctx.obj
+    credential = do_enroll(config, label, soft_file, timeout or config.approval_timeout,
+                           sys.argv[1:])
+    kind = "software key" if credential.kind == "soft" else "key"
+    click.echo(f"enrolled {kind} {credential.short_id} ({credential.label})")
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def keys(ctx: click.Context) -> None:
+    """List enrolled keys (``keys remove ID`` removes one, with an enrolled key's approval)."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(keys_list)
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """List enrolled keys."""
+    from shellgate.approve.keystore import KeyStore
+
+    config: Config = ctx.find_root().obj
+    credentials = KeyStore(config.keys_path).load()
+    if not credentials:
+        click.echo("no key enrolled: run `shellgate enroll` with a FIDO2 key plugged in")
+    for cred in credentials:
+        kind = "SOFTWARE" if cred.kind == "soft" else cred.protocol
+        click.echo(f"{cred.short_id}  {kind:8}  counter {cred.sign_count:<6} {cred.label}")
+
+
+@keys.command("remove")
+@click.argument("key_id")
+@click.option("--timeout", type=click.FloatRange(1, 600), help="Seconds to wait for a touch.")
+@click.pass_context
+def keys_remove(ctx: click.Context, key_id: str, timeout: float | None) -> None:
+    """Remove an enrolled key (an enrolled key must approve)."""
+    from shellgate.approve.enroll import remove
+
+    config: Config = ctx.find_root().obj
+    removed = remove(config, key_id, timeout or config.approval_timeout, sys.argv[1:])
+    click.echo(f"removed key {removed.short_id} ({removed.label})")
+
+
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Report configuration, rules, enrolled keys and reachable hardware keys."""
+    from shellgate.doctor import report
+
+    lines, problems = report(ctx.obj)
+    for line in lines:
+        click.echo(line)
+    raise SystemExit(1 if problems else 0)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """Check and read the audit trail."""
+
+
+@audit_group.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Re-check the hash chain and every approval signature against the enrolled keys."""
+    from shellgate import audit
+    from shellgate.approve.keystore import KeyStore
+
+    config: Config = ctx.find_root().obj
+    report = audit.verify(config.audit_path, KeyStore(config.keys_path).load())
+    torn = " (a torn last line from an interrupted write was ignored)" if report.torn_tail else ""
+    if report.ok:
+        click.echo(f"audit ok: {report.records} records verify{torn}")
+        return
+    click.echo(f"audit FAILED at record {report.first_bad}: {report.reason}", err=True)
+    raise SystemExit(1)
+
+
+@audit_group.command("show")
+@click.option("--limit", type=int, default=None, help="Only the last N records.")
+@click.pass_context
+def audit_show(ctx: click.Context, limit: int | None) -> None:
+    """Print a readable history."""
+    from shellgate import audit
+
+    config: Config = ctx.find_root().obj
+    for line in audit.show(config.audit_path, limit):
+        click.echo(line)
 
 
 @cli.command()

@@ -5,12 +5,36 @@ from __future__ import annotations
 
 import os
 import pwd
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shellgate.errors import ConfigError
 from shellgate.rules.loader import load_rules, pattern_files
 from shellgate.rules.model import RuleSet
+
+
+def _read_settings(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    for key, value in data.items():
+        types = _SETTINGS.get(key)
+        if types is None:
+            raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(_SETTINGS)})")
+        if not isinstance(value, types) or (types != (bool,) and isinstance(value, bool)):
+            raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
+    return dict(data)
 
 
 def default_config_dir() -> Path:
@@ -23,15 +47,35 @@ def default_config_dir() -> Path:
     return Path(home) / ".config" / "shellgate"
 
 
+DEFAULT_APPROVAL_TIMEOUT = 60.0
+_SETTINGS = {"approval_timeout": (int, float), "hardened": (bool,)}
+
+
 @dataclass(frozen=True)
 class Config:
     """Resolved configuration for one shellgate invocation."""
 
     directory: Path
+    approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT
+    hardened: bool = False
 
     @classmethod
     def at(cls, directory: str | Path | None) -> Config:
-        return cls(Path(directory).resolve() if directory else default_config_dir())
+        """Read ``config.toml`` in the directory (absent: defaults; broken: an error)."""
+        base = Path(directory).resolve() if directory else default_config_dir()
+        settings = _read_settings(base / "config.toml")
+        timeout = float(settings.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT))
+        if not 1 <= timeout <= 600:
+            raise ConfigError("config.toml: approval_timeout must be between 1 and 600 seconds")
+        return cls(base, timeout, bool(settings.get("hardened", False)))
+
+    @property
+    def keys_path(self) -> Path:
+        return self.directory / "keys.json"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.directory / "audit.jsonl"
 
     @property
     def patterns_dir(self) -> Path:

@@ -1,8 +1,8 @@
 """``shellgate-sh``: a bash front end that decides on the whole script before any of it runs.
 
-This is the engine-only stage: an allowed script runs in real bash; a gated or denied
-one is refused (exit 126) until hardware approval is wired in. Modes: ``-c STRING``
-(also ``-l -c``, ``-lc``), a script file argument, or a script on stdin.
+An allowed script runs in real bash; a gated one runs after one key touch approves the
+whole script; a denied one is refused (exit 126). Modes: ``-c STRING`` (also ``-l -c``,
+``-lc``), a script file argument, or a script on stdin.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from shellgate.config import Config
 from shellgate.errors import REFUSED, ShellgateError
 from shellgate.model import Decision
 
-USAGE = "usage: shellgate-sh [-l] -c STRING [NAME [ARGS…]] | shellgate-sh [SCRIPT [ARGS…]]"
+USAGE = ("usage: shellgate-sh [--config DIR] [-l] -c STRING [NAME [ARGS…]] | "
+         "shellgate-sh [--config DIR] [SCRIPT [ARGS…]]")
 
 
 def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str]]:
@@ -54,11 +55,18 @@ def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str
     return options, None, None, []
 
 
-def _decide(text: str) -> Decision:
+def _gate(text: str, argv: list[str], config_dir: str | None) -> None:
+    """Return when the script may run (allowed, or approved with a key touch)."""
     from shellgate.engine import evaluate
+    from shellgate.gate import require_approval
 
-    rules = Config.at(None).rules()
-    return evaluate(text, rules, _read)
+    config = Config.at(config_dir)
+    rules = config.rules()
+
+    def decide() -> Decision:
+        return evaluate(text, rules, _read)
+
+    require_approval(decide(), text, argv, config, config.approval_timeout, decide)
 
 
 def _read(path: str) -> bytes | None:
@@ -69,35 +77,26 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _refuse(decision: Decision) -> int:
-    from shellgate.report import refusal_line
-
-    print(refusal_line(decision), file=sys.stderr)
-    return REFUSED
-
-
 def run(argv: list[str]) -> int:
+    config_dir = None
+    if len(argv) >= 2 and argv[0] == "--config":
+        config_dir, argv = argv[1], argv[2:]
     options, command, script, positional = _split(argv)
     bash = shutil.which("bash") or "/bin/bash"
     if command is not None:
-        decision = _decide(command)
-        if decision.verdict != "allow":
-            return _refuse(decision)
+        _gate(command, ["bash", "-c", command, *positional], config_dir)
         os.execv(bash, [bash, *options, "-c", command, *positional])
     if script is not None:
         content = _read(script)
         if content is None:
             raise ShellgateError(f"cannot read script {script}", 127)
-        decision = _decide(content.decode("utf-8", "surrogateescape"))
-        if decision.verdict != "allow":
-            return _refuse(decision)
+        _gate(content.decode("utf-8", "surrogateescape"), ["bash", script, *positional],
+              config_dir)
         os.execv(bash, [bash, *options, script, *positional])
     if sys.stdin.isatty():
         raise ShellgateError("interactive mode is not available yet; use -c STRING", 2)
     text = sys.stdin.buffer.read(8 * 1024 * 1024 + 1).decode("utf-8", "surrogateescape")
-    decision = _decide(text)
-    if decision.verdict != "allow":
-        return _refuse(decision)
+    _gate(text, ["bash", "-c", text, "shellgate-sh", *positional], config_dir)
     os.execv(bash, [bash, *options, "-c", text, "shellgate-sh", *positional])
     return 0  # pragma: no cover - execv does not return
 

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +55,8 @@ def hardware_devices() -> list[CtapDevice]:
 def soft_device(path: str) -> CtapDevice:
     from shellgate.approve.soft import SoftCtapDevice
 
-    return SoftCtapDevice.from_file(Path(path))
+    device: CtapDevice = SoftCtapDevice.from_file(Path(path))
+    return device
 
 
 def candidates(credentials: Sequence[Credential]) -> list[Candidate]:
@@ -87,7 +88,7 @@ def _deadline(seconds: float) -> Iterator[tuple[threading.Event, threading.Event
 
 
 def _on_keepalive(prompt: Prompt) -> Callable[[int], None]:
-    from fido2.ctap2 import STATUS
+    from fido2.ctap import STATUS
 
     shown = False
 
@@ -115,25 +116,27 @@ def _explain(exc: BaseException, timed_out: threading.Event) -> ApprovalError:
             return ApprovalError("the key refused the request (touch declined)")
         if code == CtapError.ERR.NO_CREDENTIALS:
             return ApprovalError("wrong key: this key is not enrolled with shellgate")
-        if code in (CtapError.ERR.PIN_REQUIRED, CtapError.ERR.PUAT_REQUIRED,
-                    CtapError.ERR.PIN_AUTH_INVALID, CtapError.ERR.UV_INVALID):
+        if code in (CtapError.ERR.PUAT_REQUIRED, CtapError.ERR.PIN_AUTH_INVALID,
+                    CtapError.ERR.PIN_INVALID, CtapError.ERR.PIN_BLOCKED,
+                    CtapError.ERR.UV_INVALID, CtapError.ERR.UV_BLOCKED):
             return ApprovalError("this key requires a PIN, which shellgate does not ask for "
                                  "yet; use a key without a PIN set or disable alwaysUv")
         return ApprovalError(f"the key answered with an error: {code.name}")
     return ApprovalError(f"the key could not be used: {exc}")
 
 
-def _allow_list(credentials: Sequence[Credential]) -> list[dict[str, Any]]:
+def _allow_list(credentials: Sequence[Credential]) -> list[Mapping[str, Any]]:
     return [{"type": "public-key", "id": unb64(c.credential_id)} for c in credentials]
 
 
 def _holder(candidate: Candidate) -> Credential | None:
     """Silent probe (no touch): which enrolled credential, if any, this device holds."""
     from fido2.ctap import CtapError
-    from fido2.ctap2 import Ctap2
+    from fido2.ctap2.base import Ctap2
 
     if candidate.soft:
-        return candidate.credentials[0]
+        only = candidate.credentials[0]
+        return only if only.protocol == "ctap2" else None
     try:
         ctap2 = Ctap2(candidate.device)
     except ValueError:  # CTAP1/U2F only: probed in _u2f_assert by check-only
@@ -175,7 +178,7 @@ def get_assertion(credentials: Sequence[Credential], client_data_hash: bytes, ti
 
 def _ctap2_assert(device: CtapDevice, credential: Credential, client_data_hash: bytes,
                   cancel: threading.Event, prompt: Prompt) -> Assertion:
-    from fido2.ctap2 import Ctap2
+    from fido2.ctap2.base import Ctap2
 
     response = Ctap2(device).get_assertion(RP_ID, client_data_hash, _allow_list([credential]),
                                            event=cancel, on_keepalive=_on_keepalive(prompt))
@@ -188,7 +191,7 @@ def _u2f_assert(candidate: Candidate, client_data_hash: bytes, cancel: threading
     """CTAP1/U2F keys: check-only probe, then poll for the touch until cancelled."""
     from fido2.ctap import CtapError
     from fido2.ctap1 import APDU, ApduError, Ctap1
-    from fido2.ctap2 import AssertionResponse
+    from fido2.ctap2.base import AssertionResponse
 
     app_param = hashlib.sha256(RP_ID.encode()).digest()
     ctap1 = Ctap1(candidate.device)
@@ -222,7 +225,7 @@ def make_credential(device: CtapDevice, user: str, label: str, existing: Sequenc
                     timeout: float, prompt: Prompt, soft_file: str = "") -> Credential:
     """Enrol: a non-resident ES256 credential under the fixed RP id (U2F fallback)."""
     from fido2 import cbor
-    from fido2.ctap2 import Ctap2
+    from fido2.ctap2.base import Ctap2
 
     with _deadline(timeout) as (cancel, timed_out):
         try:
@@ -260,7 +263,7 @@ def _u2f_register(device: CtapDevice, label: str, cancel: threading.Event, promp
     while not cancel.is_set():
         try:
             reg = ctap1.register(secrets.token_bytes(32), app_param)
-            key = ES256.from_ctap1(reg.public_key)
+            key = ES256.from_ctap1(reg.public_key)  # type: ignore[no-untyped-call]
             return Credential(b64(reg.key_handle), b64(cbor.encode(key)), RP_ID, label,
                               "soft" if soft_file else "hardware", 0, int(time.time()), "",
                               soft_file, "u2f")

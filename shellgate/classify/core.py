@@ -36,6 +36,9 @@ CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
     CoreRule("core.recursive-function", "a function calls itself (a fork bomb when it runs "
              "in the background)", "Self-calling shell functions can exhaust the machine's "
              "processes; write a loop instead.", "high", "gate"),
+    CoreRule("core.key-management", "changes which keys can approve commands",
+             "Adding or removing an approval key must itself be approved with a key that is "
+             "already enrolled.", "critical", "gate"),
     CoreRule("core.too-complex", "the command is too large or too deeply nested to inspect",
              "Split the command into simpler steps.", "high", "gate"),
     CoreRule("core.bad-input", "the command contains bytes a shell command cannot carry",

@@ -12,7 +12,6 @@ them. A statement the parser cannot read is reported as ``sql.unparsed``: fail c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shellgate.inspect import sqlcommands
@@ -24,6 +23,7 @@ from shellgate.inspect.sqlscript import (
     Token,
     split_script,
 )
+from shellgate.inspect.sqltruth import CONST, TRUE, truth
 
 KINDS = frozenset({
     "sql.drop", "sql.truncate", "sql.delete-unscoped", "sql.update-unscoped", "sql.alter-drop",
@@ -51,10 +51,6 @@ take many seconds to parse, for no finding)."""
 _RISKY = frozenset({"DELETE", "UPDATE", "DROP", "TRUNCATE", "ALTER", "GRANT", "REVOKE",
                     "EXECUTE", "EXEC", "CALL", "DO", "PREPARE", "OVERWRITE", "MERGE", "PROGRAM",
                     "WITH", "REPLACE"})
-
-# Truth of a WHERE condition, ordered so that AND is min and OR is max.
-_F, _NULL, _ROWS, _CONST, _T = range(5)
-_UNKNOWN = object()
 
 
 @dataclass(frozen=True)
@@ -184,7 +180,10 @@ def _parsed(toks: list[Token], lead: str, dialect: str) -> list[tuple[str, str]]
         elif name == "Command":  # read only as words: look for statements inside them
             found += _body_scan(toks[1:], dialect)
         else:
-            found += _tree(tree)
+            try:
+                found += _tree(tree)
+            except RecursionError:
+                found.append(("sql.unparsed", "nested too deeply to inspect"))
     return found
 
 
@@ -239,10 +238,10 @@ def _unscoped(node: Any) -> str:
             return ""
     if not conds:
         return "no WHERE clause"
-    truth = min(_truth(c) for c in conds)
-    if truth == _T:
+    verdict = min(truth(c) for c in conds)
+    if verdict == TRUE:
         return "its WHERE clause is always true"
-    if truth == _CONST:
+    if verdict == CONST:
         return "its WHERE clause does not depend on the row"
     return ""
 
@@ -261,137 +260,9 @@ def _merge(node: Any) -> list[tuple[str, str]]:
                           f"MERGE {verb}s every target row missing from the source"))
             continue
         conds = [node.args.get("on"), when.args.get("condition")]
-        if min(_truth(c) for c in conds if c is not None) >= _CONST:
+        if min(truth(c) for c in conds if c is not None) >= CONST:
             found.append((f"sql.{verb}-unscoped", f"MERGE {verb}s every matched row"))
     return found
-
-
-def _truth(e: Any) -> int:
-    """How a condition holds across rows: _F, _NULL, _ROWS (depends on the row), _CONST
-    (same for every row, value unknown) or _T (true for every row)."""
-    name = type(e).__name__
-    if name == "Paren":
-        return _truth(e.this)
-    if name == "And":
-        return min(_truth(e.this), _truth(e.expression))
-    if name == "Or":
-        parts = _flatten_or(e)
-        if any(_complement(p, q) for p in parts for q in parts[:8]):
-            return _T  # p OR NOT p
-        return max(_truth(p) for p in parts)
-    if name == "Not":
-        inner = _truth(e.this)
-        return {_T: _F, _F: _T}.get(inner, inner)
-    value = _const(e)
-    if value is not _UNKNOWN:
-        return _truth_of(value)
-    pattern = _const(e.args.get("expression")) if name in ("Like", "ILike") else None
-    if name in _COMPARE:
-        truth = _compare(e, name)
-    elif isinstance(pattern, str) and pattern and not pattern.strip("%"):
-        truth = _T  # LIKE '%'
-    else:
-        truth = _ROWS if _has_column(e) else _CONST
-    if e.args.get("negate"):  # sqlglot writes x IS NOT NULL as Is(negate=True)
-        truth = {_T: _F, _F: _T}.get(truth, truth)
-    return truth
-
-
-def _complement(p: Any, q: Any) -> bool:
-    """``q`` is ``NOT p`` (as Not(p), or p with the opposite ``negate`` flag)."""
-    if type(q).__name__ == "Not":
-        return bool(q.this == p)
-    return (type(p) is type(q) and p.this == q.this and p.args.get("expression") ==
-            q.args.get("expression") and bool(p.args.get("negate")) != bool(
-                q.args.get("negate")) and type(p).__name__ in ("Is", "Like", "In", "ILike"))
-
-
-def _flatten_or(e: Any) -> list[Any]:
-    out, stack = [], [e]
-    while stack:
-        cur = stack.pop()
-        while type(cur).__name__ == "Paren":
-            cur = cur.this
-        if type(cur).__name__ == "Or":
-            stack += [cur.this, cur.expression]
-        else:
-            out.append(cur)
-    return out
-
-
-def _truth_of(value: object) -> int:
-    if value is None:
-        return _NULL
-    if isinstance(value, bool):
-        return _T if value else _F
-    if isinstance(value, Decimal):
-        return _T if value != 0 else _F
-    return _CONST  # a string as a condition: server-specific conversion
-
-
-_COMPARE = {
-    "EQ": lambda a, b: a == b, "NEQ": lambda a, b: a != b, "GT": lambda a, b: a > b,
-    "GTE": lambda a, b: a >= b, "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b,
-    "NullSafeEQ": lambda a, b: a == b, "NullSafeNEQ": lambda a, b: a != b,
-    "Is": lambda a, b: a == b,
-}
-_REFLEXIVE = {"EQ": _T, "GTE": _T, "LTE": _T, "NullSafeEQ": _T, "Is": _T,
-              "NEQ": _F, "GT": _F, "LT": _F, "NullSafeNEQ": _F}
-
-
-def _compare(e: Any, name: str) -> int:
-    a, b = _const(e.this), _const(e.expression)
-    if a is not _UNKNOWN and b is not _UNKNOWN:
-        if name in ("NullSafeEQ", "NullSafeNEQ", "Is"):
-            pass
-        elif a is None or b is None:
-            return _NULL
-        if (isinstance(a, bool) and isinstance(b, Decimal)) or (isinstance(b, bool) and isinstance(
-                a, Decimal)):
-            a, b = Decimal(int(a)), Decimal(int(b))
-        if type(a) is type(b) or None in (a, b):
-            try:
-                return _T if _COMPARE[name](a, b) else _F
-            except TypeError:
-                return _CONST
-        return _CONST
-    if e.this == e.expression and not _volatile(e.this):
-        return _REFLEXIVE[name]
-    return _ROWS if _has_column(e) else _CONST
-
-
-def _const(e: Any) -> object:
-    """The Python value of a constant expression, or _UNKNOWN."""
-    name = type(e).__name__
-    if name == "Literal":
-        if e.is_string:
-            return str(e.this)
-        try:
-            return Decimal(str(e.this))
-        except InvalidOperation:
-            return _UNKNOWN
-    if name == "Boolean":
-        return bool(e.this)
-    if name == "Null":
-        return None
-    if name == "Paren":
-        return _const(e.this)
-    if name == "Neg":
-        inner = _const(e.this)
-        return -inner if isinstance(inner, Decimal) else _UNKNOWN
-    if name in ("Add", "Sub", "Mul"):
-        a, b = _const(e.this), _const(e.expression)
-        if isinstance(a, Decimal) and isinstance(b, Decimal):
-            return a + b if name == "Add" else a - b if name == "Sub" else a * b
-    return _UNKNOWN
-
-
-def _has_column(e: Any) -> bool:
-    return any(type(n).__name__ == "Column" for n in e.walk())
-
-
-def _volatile(e: Any) -> bool:
-    return any(type(n).__name__ in ("Rand", "Random", "Anonymous") for n in e.walk())
 
 
 def _body_scan(tokens: list[Token], dialect: str) -> list[tuple[str, str]]:

@@ -82,16 +82,18 @@ def test_environment_does_not_choose_the_config(tmp_path: Path) -> None:
 
 
 def test_restricted_shell_runs_allowed_and_refuses_gated(tmp_path: Path) -> None:
-    ok = run([tool("shellgate-sh"), "-c", "echo hello; exit 3"])
+    ok = run([tool("shellgate-sh"), "--config", str(tmp_path), "-c", "echo hello; exit 3"])
     assert ok.stdout == "hello\n" and ok.returncode == 3
-    refused = run([tool("shellgate-sh"), "-c", "touch marker && git push --force"], cwd=tmp_path)
+    refused = run([tool("shellgate-sh"), "--config", str(tmp_path / "cfg"), "-c",
+                   "touch marker && git push --force"], cwd=tmp_path)
     assert refused.returncode == 126
     assert refused.stderr.startswith("shellgate: needs approval: git.force-push")
     assert not (tmp_path / "marker").exists()
 
 
 def test_restricted_shell_reads_a_script_on_stdin(tmp_path: Path) -> None:
-    refused = run([tool("shellgate-sh")], stdin="echo start > marker\nrm -rf ~\n", cwd=tmp_path)
+    refused = run([tool("shellgate-sh"), "--config", str(tmp_path / "cfg")],
+                  stdin="echo start > marker\nrm -rf ~\n", cwd=tmp_path)
     assert refused.returncode == 126 and not (tmp_path / "marker").exists()
-    ok = run([tool("shellgate-sh")], stdin="echo fine\n")
+    ok = run([tool("shellgate-sh"), "--config", str(tmp_path / "cfg")], stdin="echo fine\n")
     assert ok.stdout == "fine\n" and ok.returncode == 0

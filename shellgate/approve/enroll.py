@@ -1,0 +1,74 @@
+"""Enrolling and removing keys. Once a key is enrolled, changing the set of keys is
+itself a gated command: an enrolled key must approve it first."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shellgate.approve import fido
+from shellgate.approve.keystore import Credential, KeyStore
+from shellgate.classify.core import core_finding
+from shellgate.config import Config
+from shellgate.decide import decide
+from shellgate.errors import ShellgateError
+from shellgate.gate import _audit, _tell, current_user, require_approval
+
+
+def _approve_change(config: Config, store: KeyStore, command: str, argv: list[str],
+                    timeout: float) -> None:
+    if not store.load():
+        return
+    decision = decide([core_finding("key-management", command)])
+    require_approval(decision, command, argv, config, timeout, lambda: decision)
+
+
+def enroll(config: Config, label: str, soft_file: str | None, timeout: float,
+           argv: list[str]) -> Credential:
+    """Make a new credential on a key (a software key only when ``soft_file`` is given)."""
+    store = KeyStore(config.keys_path)
+    command = "shellgate enroll" + (f" --soft {soft_file}" if soft_file else "")
+    if soft_file is not None and config.hardened:
+        raise ShellgateError("hardened mode refuses software keys", 2)
+    _approve_change(config, store, command, argv, timeout)
+    existing = store.load()
+    if soft_file is not None:
+        from shellgate.approve.soft import create_soft_key
+
+        path = Path(soft_file).resolve()
+        if not path.exists():
+            create_soft_key(path, touch=True)
+        device = fido.soft_device(str(path))
+        file_name = str(path)
+    else:
+        devices = fido.hardware_devices()
+        if not devices:
+            raise fido.ApprovalError(fido.NO_KEY)
+        device, file_name = devices[0], ""
+
+    def prompt() -> None:
+        _tell("shellgate: touch the key you are enrolling")
+
+    credential = fido.make_credential(device, current_user(), label or _default_label(soft_file),
+                                      existing, timeout, prompt, soft_file=file_name)
+    store.add(credential)
+    decision = decide([core_finding("key-management", command)])
+    _audit(config, "enrolled", decision, command, credential_id=credential.credential_id,
+           kind=credential.kind)
+    return credential
+
+
+def remove(config: Config, prefix: str, timeout: float, argv: list[str]) -> Credential:
+    """Remove an enrolled credential after an enrolled key approves the removal."""
+    store = KeyStore(config.keys_path)
+    command = f"shellgate keys remove {prefix}"
+    _approve_change(config, store, command, argv, timeout)
+    removed = store.remove(prefix)
+    decision = decide([core_finding("key-management", command)])
+    _audit(config, "key-removed", decision, command, credential_id=removed.credential_id)
+    return removed
+
+
+def _default_label(soft_file: str | None) -> str:
+    host = os.uname().nodename
+    return f"software key ({Path(soft_file).name})" if soft_file else f"key on {host}"

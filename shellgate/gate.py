@@ -1,0 +1,109 @@
+"""The approval flow at the edge: decide → (approve) → verify → audit. Used by
+``shellgate run`` and the restricted shell; it raises Refused on anything but a verified
+touch for exactly the command about to run."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from shellgate.config import Config
+from shellgate.errors import REFUSED, ShellgateError
+from shellgate.model import Decision
+
+
+class Refused(ShellgateError):
+    """shellgate will not run the command (exit 126)."""
+
+    exit_code = REFUSED
+
+
+def current_user() -> str:
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+def _audit(config: Config, event: str, decision: Decision, command: str,
+           **extra: Any) -> None:
+    from shellgate import audit
+
+    record = {"time": int(time.time()), "event": event, "decision": decision.verdict,
+              "command": command, "rules": decision.rule_ids, **extra}
+    audit.append(config.audit_path, record)
+
+
+def _tell(line: str) -> None:
+    """Show the human a line: on stderr, and on the controlling terminal when there is one."""
+    print(line, file=sys.stderr, flush=True)
+    try:
+        with open("/dev/tty", "w", encoding="utf-8") as tty:
+            if not (sys.stderr.isatty() and os.path.samefile("/dev/tty", "/proc/self/fd/2")):
+                tty.write(line + "\n")
+    except OSError:
+        pass
+
+
+def require_approval(decision: Decision, command: str, argv: list[str], config: Config,
+                     timeout: float, redecide: Callable[[], Decision]) -> None:
+    """Return only when a human approved exactly this command with an enrolled key."""
+    from shellgate.report import refusal_line
+
+    if decision.verdict == "allow":
+        return
+    if decision.verdict == "deny":
+        _audit(config, "denied", decision, command)
+        raise Refused(refusal_line(decision).removeprefix("shellgate: "))
+    from shellgate.approve import fido
+    from shellgate.approve.keystore import KeyStore, b64
+    from shellgate.approve.request import ApprovalRequest, new_nonce
+    from shellgate.approve.verify import VerifyError, verify_assertion
+
+    store = KeyStore(config.keys_path)
+    credentials = store.load()
+    request = ApprovalRequest(command=command, argv=tuple(argv), cwd=os.getcwd(),
+                              user=current_user(), host=socket.gethostname(),
+                              rules=tuple(decision.rule_ids), files=decision.files,
+                              nonce=new_nonce(), time=int(time.time()))
+    first = decision.findings[0]
+
+    def prompt() -> None:
+        _tell(f"shellgate: touch your key to approve [{request.short()}]: {command}\n"
+              f"shellgate:   {first.rule_id}: {first.summary}")
+
+    try:
+        assertion = fido.get_assertion(credentials, request.digest(), timeout, prompt)
+    except fido.ApprovalError as exc:
+        event = "timeout" if "timed out" in exc.message else "refused"
+        if not credentials:
+            event = "no-key"
+        _audit(config, event, decision, command, request=request.to_json(), reason=exc.message)
+        raise Refused(f"needs approval: {first.rule_id}: {first.summary} — {exc.message}; "
+                      "not run") from exc
+    after = redecide()
+    expected = replace(request, rules=tuple(after.rule_ids), files=after.files)
+    try:
+        if after.verdict == "deny":
+            raise VerifyError("the command now matches a deny rule")
+        from shellgate import audit
+
+        used = {str(r.get("request", {}).get("nonce")) for r in audit.read(config.audit_path)
+                if "approval" in r}
+        credential, counter = verify_assertion(assertion, request, expected, credentials, used,
+                                               int(time.time()))
+    except VerifyError as exc:
+        _audit(config, "refused", decision, command, request=request.to_json(),
+               reason=exc.message)
+        raise Refused(f"{exc.message}; not run") from exc
+    store.update_count(credential.credential_id, counter)
+    _audit(config, "approved", decision, command, request=request.to_json(),
+           approval={"credential_id": credential.credential_id,
+                     "auth_data": b64(assertion.auth_data),
+                     "signature": b64(assertion.signature), "counter": counter})

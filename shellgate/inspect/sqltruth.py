@@ -39,14 +39,14 @@ def truth(e: Any) -> int:
         return _value_truth(value)
     pattern = _const(e.args.get("expression")) if name in ("Like", "ILike") else None
     if name in _COMPARE:
-        truth = _compare(e, name)
+        verdict = _compare(e, name)
     elif isinstance(pattern, str) and pattern and not pattern.strip("%"):
-        truth = TRUE  # LIKE '%'
+        verdict = TRUE  # LIKE '%'
     else:
-        truth = ROWS if _has_column(e) else CONST
+        verdict = ROWS if _has_column(e) else CONST
     if e.args.get("negate"):  # sqlglot writes x IS NOT NULL as Is(negate=True)
-        truth = {TRUE: FALSE, FALSE: TRUE}.get(truth, truth)
-    return truth
+        verdict = {TRUE: FALSE, FALSE: TRUE}.get(verdict, verdict)
+    return verdict
 
 
 def _complement(p: Any, q: Any) -> bool:
@@ -99,13 +99,14 @@ def _compare(e: Any, name: str) -> int:
             pass
         elif a is None or b is None:
             return NULL
-        if (isinstance(a, bool) and isinstance(b, Decimal)) or (isinstance(b, bool) and isinstance(
-                a, Decimal)):
-            a, b = Decimal(int(a)), Decimal(int(b))
+        if isinstance(a, bool) and isinstance(b, Decimal):  # MySQL: TRUE is 1
+            a = Decimal(int(a))
+        elif isinstance(b, bool) and isinstance(a, Decimal):
+            b = Decimal(int(b))
         if type(a) is type(b) or None in (a, b):
             try:
                 return TRUE if _COMPARE[name](a, b) else FALSE
-            except TypeError:
+            except (TypeError, ArithmeticError):
                 return CONST
         return CONST
     if e.this == e.expression and not _volatile(e.this):
@@ -135,7 +136,10 @@ def _const(e: Any) -> object:
     if name in ("Add", "Sub", "Mul"):
         a, b = _const(e.this), _const(e.expression)
         if isinstance(a, Decimal) and isinstance(b, Decimal):
-            return a + b if name == "Add" else a - b if name == "Sub" else a * b
+            try:
+                return a + b if name == "Add" else a - b if name == "Sub" else a * b
+            except ArithmeticError:  # 1e999999999 * 1e999999999
+                return _UNKNOWN
     return _UNKNOWN
 
 

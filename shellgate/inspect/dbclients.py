@@ -336,6 +336,10 @@ def _redis(argv: list[str | None], stdin: str | None, stdin_opaque: bool,
         resolved: list[str] = [w if w is not None else "$…" for w in words]
         c.texts.append(" ".join(resolved))
         c.findings += classify_redis(resolved)
+        if words[0].upper() in ("DEL", "UNLINK") and None in words[1:]:
+            # xargs feeding a scan's output: how many keys, and which, is unknown
+            c.findings.append(PayloadFinding("redis.dynamic", f"{snippet(' '.join(resolved))}"
+                                             " — deletes keys known only at run time"))
     for path in cli.lua_files:
         c.file(path, parse=False)
     if cli.stdin == "pipe" and stdin is not None:

@@ -4,6 +4,7 @@ touch for exactly the command about to run."""
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import socket
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from shellgate.config import Config
@@ -51,16 +53,42 @@ def _tell(line: str) -> None:
         pass
 
 
+def _pending(config: Config, request: Any, decision: Decision, timeout: float) -> Path:
+    """Announce a waiting request to ``shellgate watch`` (removed when the wait ends)."""
+    from shellgate.approve.keystore import write_atomic
+
+    path = config.directory / "pending" / f"{request.nonce}.json"
+    entry = {"agent": request.agent, "cwd": request.cwd, "command": request.command,
+             "short": request.short(), "started": request.time, "pid": os.getpid(),
+             "deadline": request.time + int(timeout),
+             "rules": [{"id": f.rule_id, "summary": f.summary, "why": f.why}
+                       for f in decision.findings]}
+    write_atomic(path, json.dumps(entry, sort_keys=True))
+    return path
+
+
 def require_approval(decision: Decision, command: str, argv: list[str], config: Config,
-                     timeout: float, redecide: Callable[[], Decision]) -> None:
-    """Return only when a human approved exactly this command with an enrolled key."""
+                     timeout: float, redecide: Callable[[], Decision],
+                     redeem: bool = False) -> dict[str, Any] | None:
+    """Return only when a human approved exactly this command with an enrolled key.
+
+    Returns the approved request and approval (for a ticket), or None when nothing needed
+    approving. With ``redeem``, a live ticket from an approved parent script that contains
+    exactly this argv counts as the approval (no second prompt).
+    """
     from shellgate.report import refusal_line
 
     if decision.verdict == "allow":
-        return
+        return None
+    if decision.verdict == "gate" and redeem:
+        from shellgate import tickets
+
+        if tickets.redeem(config, argv):
+            return None
     if decision.verdict == "deny":
         _audit(config, "denied", decision, command)
         raise Refused(refusal_line(decision).removeprefix("shellgate: "))
+    from shellgate.agent import detect_agent
     from shellgate.approve import fido
     from shellgate.approve.keystore import KeyStore, b64
     from shellgate.approve.request import ApprovalRequest, new_nonce
@@ -71,13 +99,14 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
     request = ApprovalRequest(command=command, argv=tuple(argv), cwd=os.getcwd(),
                               user=current_user(), host=socket.gethostname(),
                               rules=tuple(decision.rule_ids), files=decision.files,
-                              nonce=new_nonce(), time=int(time.time()))
+                              nonce=new_nonce(), time=int(time.time()), agent=detect_agent())
     first = decision.findings[0]
 
     def prompt() -> None:
         _tell(f"shellgate: touch your key to approve [{request.short()}]: {command}\n"
               f"shellgate:   {first.rule_id}: {first.summary}")
 
+    pending = _pending(config, request, decision, timeout)
     try:
         assertion = fido.get_assertion(credentials, request.digest(), timeout, prompt)
     except fido.ApprovalError as exc:
@@ -87,6 +116,8 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
         _audit(config, event, decision, command, request=request.to_json(), reason=exc.message)
         raise Refused(f"needs approval: {first.rule_id}: {first.summary} — {exc.message}; "
                       "not run") from exc
+    finally:
+        pending.unlink(missing_ok=True)
     after = redecide()
     expected = replace(request, rules=tuple(after.rule_ids), files=after.files)
     try:
@@ -103,7 +134,8 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
                reason=exc.message)
         raise Refused(f"{exc.message}; not run") from exc
     store.update_count(credential.credential_id, counter)
-    _audit(config, "approved", decision, command, request=request.to_json(),
-           approval={"credential_id": credential.credential_id,
-                     "auth_data": b64(assertion.auth_data),
-                     "signature": b64(assertion.signature), "counter": counter})
+    approval = {"credential_id": credential.credential_id, "auth_data": b64(assertion.auth_data),
+                "signature": b64(assertion.signature), "counter": counter}
+    _audit(config, "approved", decision, command, request=request.to_json(), approval=approval,
+           agent=request.agent)
+    return {"request": request.to_json(), "approval": approval}

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
+from typing import Any
 
 from shellgate.config import Config
 from shellgate.errors import REFUSED, ShellgateError
@@ -55,7 +58,10 @@ def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str
     return options, None, None, []
 
 
-def _gate(text: str, argv: list[str], config_dir: str | None) -> None:
+Gated = tuple[Config, "dict[str, Any] | None"]
+
+
+def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     """Return when the script may run (allowed, or approved with a key touch)."""
     from shellgate.engine import evaluate
     from shellgate.gate import require_approval
@@ -66,7 +72,26 @@ def _gate(text: str, argv: list[str], config_dir: str | None) -> None:
     def decide() -> Decision:
         return evaluate(text, rules, _read)
 
-    require_approval(decide(), text, argv, config, config.approval_timeout, decide)
+    approved = require_approval(decide(), text, argv, config, config.approval_timeout, decide)
+    return config, approved
+
+
+def _exec(bash: str, args: list[str], gated: Gated) -> int:
+    """Run the script: exec when nothing was approved; else as a child, so that the
+    approval's ticket (which lets the script's own shims skip a second prompt) ends with it."""
+    config, approved = gated
+    if approved is None:
+        os.execv(bash, [bash, *args])
+    from shellgate import tickets
+
+    ticket = tickets.issue(config, approved["request"], approved["approval"])
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        status = subprocess.call([bash, *args])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        tickets.release(ticket)
+    return status if status >= 0 else 128 - status
 
 
 def _read(path: str) -> bytes | None:
@@ -84,21 +109,20 @@ def run(argv: list[str]) -> int:
     options, command, script, positional = _split(argv)
     bash = shutil.which("bash") or "/bin/bash"
     if command is not None:
-        _gate(command, ["bash", "-c", command, *positional], config_dir)
-        os.execv(bash, [bash, *options, "-c", command, *positional])
+        gated = _gate(command, ["bash", "-c", command, *positional], config_dir)
+        return _exec(bash, [*options, "-c", command, *positional], gated)
     if script is not None:
         content = _read(script)
         if content is None:
             raise ShellgateError(f"cannot read script {script}", 127)
-        _gate(content.decode("utf-8", "surrogateescape"), ["bash", script, *positional],
-              config_dir)
-        os.execv(bash, [bash, *options, script, *positional])
+        gated = _gate(content.decode("utf-8", "surrogateescape"), ["bash", script, *positional],
+                      config_dir)
+        return _exec(bash, [*options, script, *positional], gated)
     if sys.stdin.isatty():
         raise ShellgateError("interactive mode is not available yet; use -c STRING", 2)
     text = sys.stdin.buffer.read(8 * 1024 * 1024 + 1).decode("utf-8", "surrogateescape")
-    _gate(text, ["bash", "-c", text, "shellgate-sh", *positional], config_dir)
-    os.execv(bash, [bash, *options, "-c", text, "shellgate-sh", *positional])
-    return 0  # pragma: no cover - execv does not return
+    gated = _gate(text, ["bash", "-c", text, "shellgate-sh", *positional], config_dir)
+    return _exec(bash, [*options, "-c", text, "shellgate-sh", *positional], gated)
 
 
 def main() -> None:

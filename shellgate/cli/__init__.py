@@ -255,6 +255,16 @@ def rules_check(ctx: click.Context) -> None:
         raise SystemExit(1)
 
 
+def _register_modules() -> None:
+    from shellgate.cli import hooks_cmds, install_cmds, watch_cmds
+
+    for module in (install_cmds, hooks_cmds, watch_cmds):
+        module.register(cli)
+
+
+_register_modules()
+
+
 def main() -> None:
     """Console entry point: every ShellgateError becomes one ``shellgate: …`` line."""
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from shellgate.errors import ConfigError
-from shellgate.rules.loader import load_rules, pattern_files
+from shellgate.rules.loader import pattern_files
 from shellgate.rules.model import RuleSet
 
 
@@ -83,4 +83,6 @@ class Config:
 
     def rules(self) -> RuleSet:
         """Shipped rules plus the user's pattern files; a broken file raises RuleFileError."""
-        return load_rules(pattern_files(self.patterns_dir))
+        from shellgate.rules.cache import load_cached
+
+        return load_cached(pattern_files(self.patterns_dir), self.directory / "cache")

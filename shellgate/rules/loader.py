@@ -41,11 +41,9 @@ def shipped_dir() -> Path:
 
 def pattern_files(user_dir: Path | None) -> list[Path]:
     """Shipped files, with a user file of the same name replacing the shipped one."""
-    files = {p.name: p for p in sorted(shipped_dir().glob("*.toml"))}
-    if user_dir is not None and user_dir.is_dir():
-        for path in sorted(user_dir.glob("*.toml")):
-            files[path.name] = path
-    return [files[name] for name in sorted(files)]
+    from shellgate.fastpath import pattern_paths
+
+    return [Path(p) for p in pattern_paths(str(shipped_dir()), str(user_dir) if user_dir else None)]
 
 
 def load_rules(paths: Iterable[Path]) -> RuleSet:

@@ -1,0 +1,88 @@
+"""The shim's fast path may only ever skip work the engine would allow anyway."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from shellgate.config import Config
+from shellgate.engine import evaluate_argv
+from shellgate.fastpath import quick_allow
+from shellgate.parse import parse
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+def _argvs() -> list[list[str]]:
+    """Every corpus line and rule example that bash would run as one plain argv."""
+    from tests.conftest import shipped_rules
+
+    texts = [json.loads(line)["cmd"] for path in sorted(CORPUS.glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for rule in shipped_rules().rules:
+        texts.extend(rule.examples_gate + rule.examples_pass + rule.known_gaps)
+    found: list[list[str]] = []
+    for text in texts:
+        script = parse(text)
+        if len(script.commands) == 1 and not script.problems:
+            command = script.commands[0]
+            words = [w.value for w in command.argv]
+            if words and None not in words and not command.redirects:
+                found.append([w for w in words if w is not None])
+    return found
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    config = Config.at(tmp_path_factory.mktemp("cfg"))
+    config.rules()  # compiles the cache and the quick index
+    return config
+
+
+def test_fast_path_never_allows_what_the_engine_gates(config: Config) -> None:
+    rules = config.rules()
+    argvs = _argvs()
+    assert len(argvs) > 1000
+    fast = [a for a in argvs if quick_allow(a, str(config.directory))]
+    assert len(fast) > 100  # it does take the fast path for ordinary commands
+    wrong = [a for a in fast if evaluate_argv(a, rules).verdict != "allow"]
+    assert wrong == []
+
+
+def test_stale_index_sends_everything_to_the_engine(config: Config, tmp_path: Path) -> None:
+    fresh = Config.at(tmp_path)
+    fresh.rules()
+    assert quick_allow(["git", "status"], str(tmp_path))
+    user = tmp_path / "patterns"
+    user.mkdir()
+    (user / "mine.toml").write_text("")
+    assert not quick_allow(["git", "status"], str(tmp_path))
+    fresh.rules()
+    assert quick_allow(["git", "status"], str(tmp_path))
+
+
+def test_damaged_or_missing_index_is_never_an_allow(tmp_path: Path) -> None:
+    assert not quick_allow(["git", "status"], str(tmp_path))
+    Config.at(tmp_path).rules()
+    index = tmp_path / "cache" / "quick.index"
+    index.write_text(index.read_text()[:50])
+    assert not quick_allow(["git", "status"], str(tmp_path))
+
+
+def test_edited_pattern_file_invalidates_the_compiled_rules(tmp_path: Path) -> None:
+    config = Config.at(tmp_path)
+    assert config.rules().get("mine.block-ls") is None
+    user = tmp_path / "patterns"
+    user.mkdir()
+    rule = ('[[rule]]\nid = "mine.block-ls"\nsummary = "s"\nwhy = "w"\nseverity = "low"\n'
+            'tool = "ls"\n')
+    (user / "mine.toml").write_text(rule)
+    stamp = time.time() + 5
+    os.utime(user / "mine.toml", (stamp, stamp))
+    assert config.rules().get("mine.block-ls") is not None
+    assert evaluate_argv(["ls"], config.rules()).verdict == "gate"
+    assert not quick_allow(["ls"], str(tmp_path))

@@ -8,24 +8,27 @@ import pwd
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shellgate.errors import ConfigError
-from shellgate.rules.loader import pattern_files
-from shellgate.rules.model import RuleSet
+
+if TYPE_CHECKING:
+    from shellgate.rules.model import RuleSet
 
 
 def _read_settings(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     for key, value in data.items():
@@ -83,6 +86,8 @@ class Config:
 
     def rules(self) -> RuleSet:
         """Shipped rules plus the user's pattern files; a broken file raises RuleFileError."""
+        from shellgate.fastpath import pattern_paths, shipped_patterns_dir
         from shellgate.rules.cache import load_cached
 
-        return load_cached(pattern_files(self.patterns_dir), self.directory / "cache")
+        paths = pattern_paths(shipped_patterns_dir(), str(self.patterns_dir))
+        return load_cached([Path(p) for p in paths], self.directory / "cache")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable
-from pathlib import Path
 
 from shellgate.errors import ShellgateError
+
+TYPE_CHECKING = False  # typing and collections.abc cost milliseconds on the shim's path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 STDIN_CAP = 8 * 1024 * 1024
 """Most stdin shellgate buffers to inspect; more is refused (fail closed), never streamed unseen."""
@@ -87,7 +89,7 @@ def _anonymous_file(data: bytes) -> int:
         import tempfile
 
         fd, name = tempfile.mkstemp(prefix="shellgate-stdin-")
-        Path(name).unlink()
+        os.unlink(name)
     view = memoryview(data)
     while view:
         written = os.write(fd, view)

@@ -62,7 +62,7 @@ def classify_command(command: Command, rules: RuleSet,
     for redirect in command.redirects:
         target = redirect.target.value if redirect.target is not None else None
         if redirect.op in _WRITE_OPS and target is not None:
-            for rule in rules.by_target.get("redirect", ()):
+            for rule in rules.targeting("redirect"):
                 if any(_redirect_holds(redirect.op, target, b) for b in rule.matches):
                     found.append(_finding(rule, command, f"> {target}"))
     if not command.argv:

@@ -71,7 +71,7 @@ def _request(command: Command, request: HttpRequest, rules: RuleSet) -> list[Fin
     body_guarded = False  # … or about its body (GraphQL endpoints)
     calls: GraphqlCall | None = None
     calls_read = False
-    for rule in rules.by_target.get("http", ()):
+    for rule in rules.targeting("http"):
         for block in rule.matches:
             if not _endpoint(request, block):
                 continue

@@ -95,7 +95,7 @@ def kind_findings(command: Command, items: Sequence[PayloadFinding],
     """Map inspector findings (``sql.drop``, ``redis.flush``…) to ``on = "payload"`` rules."""
     found: list[Finding] = []
     for item in items:
-        for rule in rules.by_target.get("payload", ()):
+        for rule in rules.targeting("payload"):
             if any(any(fnmatchcase(item.kind, p) for p in block.payload) for block in rule.matches):
                 found.append(finding(rule, command, item.detail))
     return found

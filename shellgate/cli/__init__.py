@@ -39,6 +39,14 @@ def cli(ctx: click.Context, config_dir: str | None) -> None:
     ctx.obj = Config.at(config_dir)
 
 
+def _strict_rules(ctx: click.Context) -> RuleSet:
+    """The pattern files themselves, with their examples (never the compiled cache)."""
+    from shellgate.rules.loader import load_rules, pattern_files
+
+    config: Config = ctx.obj
+    return load_rules(pattern_files(config.patterns_dir))
+
+
 def _rules(ctx: click.Context) -> RuleSet:
     config: Config = ctx.obj
     return config.rules()
@@ -234,7 +242,7 @@ def rules() -> None:
 @click.pass_context
 def rules_list(ctx: click.Context) -> None:
     """List every rule: id, action, severity, summary."""
-    for rule in _rules(ctx.find_root()).rules:
+    for rule in _strict_rules(ctx.find_root()).rules:
         click.echo(f"{rule.id:45} {rule.action:5} {rule.severity:8} {rule.summary}")
 
 
@@ -244,7 +252,7 @@ def rules_check(ctx: click.Context) -> None:
     """Load every pattern file strictly and run every rule's examples."""
     from shellgate.rules.selftest import run_examples
 
-    ruleset = _rules(ctx.find_root())
+    ruleset = _strict_rules(ctx.find_root())
     failures = run_examples(ruleset)
     for failure in failures:
         click.echo(failure, err=True)

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from shellgate.fastpath import CACHE_NAME, QUICK_NAME, cache_key, quick_text
-from shellgate.rules.loader import load_rules
-from shellgate.rules.model import Match, Rule, RuleSet, ToolSpec
+from shellgate.rules.model import Match, Rule, RuleSet, ToolSpec, group_indexes
 
 
 def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
     """The rule set from the cache when it is current, else a strict load (then cached)."""
     if cache_dir is None:
+        from shellgate.rules.loader import load_rules
+
         return load_rules(paths)
     key = cache_key([str(p) for p in paths])
     cache = cache_dir / CACHE_NAME
@@ -35,6 +36,8 @@ def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
             return _rebuild(data)
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         pass
+    from shellgate.rules.loader import load_rules
+
     rules = load_rules(paths)
     _write(cache, key, rules)
     return rules
@@ -42,7 +45,9 @@ def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
 
 def _write(cache: Path, key: str, rules: RuleSet) -> None:
     """Best effort: a cache that cannot be written only costs time, never a decision."""
-    data = {"key": key, "rules": [_rule_data(r) for r in rules.rules],
+    loaded = rules.rules
+    data = {"key": key, "rules": [_rule_data(r) for r in loaded],
+            "groups": group_indexes(loaded, rules.aliases),
             "tools": [astuple(t) for t in rules.tools.values()]}
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -59,27 +64,35 @@ def _write(cache: Path, key: str, rules: RuleSet) -> None:
 
 
 def _rule_data(rule: Rule) -> tuple[Any, ...]:
+    """A rule as plain data, without its examples (deciding never needs them; ``rules
+    check`` always loads the pattern files themselves)."""
     values = list(astuple(rule))
     fields = [f for f in Rule.__dataclass_fields__]
+    for name in ("examples_gate", "examples_pass", "known_gaps"):
+        values[fields.index(name)] = ()
     values[fields.index("options_with_value")] = tuple(sorted(rule.options_with_value))
     values[fields.index("matches")] = tuple(astuple(m) for m in rule.matches)
     return tuple(values)
 
 
 def _rebuild(data: dict[str, Any]) -> RuleSet:
+    """A lazy rule set: each rule is decoded the first time its tool is looked up."""
     fields = list(Rule.__dataclass_fields__)
-    rules: list[Rule] = []
-    for raw in data["rules"]:
-        values = dict(zip(fields, raw, strict=True))
+    raw_rules = data["rules"]
+
+    def decode(index: int) -> Rule:
+        values = dict(zip(fields, raw_rules[index], strict=True))
         values["options_with_value"] = frozenset(values["options_with_value"])
         values["matches"] = tuple(_match(m) for m in values["matches"])
-        rules.append(Rule(**values))
+        return Rule(**values)
+
     tools: dict[str, ToolSpec] = {}
     for raw in data["tools"]:
         name, options, abbreviations, style, helps, aliases = raw
         tools[name] = ToolSpec(name, frozenset(options), abbreviations, style, frozenset(helps),
                                tuple(aliases))
-    return RuleSet.build(rules, tools)
+    groups = {str(k): [int(i) for i in v] for k, v in data["groups"].items()}
+    return RuleSet.lazy(tools, groups, decode, len(raw_rules))
 
 
 def _match(raw: tuple[Any, ...]) -> Match:

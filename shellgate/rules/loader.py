@@ -28,15 +28,12 @@ _MATCH_KEYS = set(_LIST_KEYS) | {"min_args", "max_args", "option_values",
 
 def shipped_dir() -> Path:
     """The pattern files shipped with the package (``patterns/`` of a source checkout)."""
-    try:
-        import shellgate.patterns as shipped
-    except ImportError:
-        checkout = Path(__file__).resolve().parents[2] / "patterns"
-        if checkout.is_dir():
-            return checkout
-        raise RuleFileError("the shipped pattern files are missing from this installation") \
-            from None
-    return Path(next(iter(shipped.__path__)))
+    from shellgate.fastpath import shipped_patterns_dir
+
+    directory = Path(shipped_patterns_dir())
+    if not directory.is_dir():
+        raise RuleFileError("the shipped pattern files are missing from this installation")
+    return directory
 
 
 def pattern_files(user_dir: Path | None) -> list[Path]:

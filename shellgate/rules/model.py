@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from shellgate.model import Verdict
@@ -66,34 +67,54 @@ class Rule:
     source: str = ""
 
 
-@dataclass(frozen=True)
 class RuleSet:
-    """All rules, indexed by tool name for lookups that do not grow with unrelated files."""
+    """All rules, indexed by tool name for lookups that do not grow with unrelated files.
 
-    rules: tuple[Rule, ...]
-    tools: dict[str, ToolSpec] = field(default_factory=dict)
-    by_tool: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
-    by_target: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)
+    Built either from loaded rules (``build``) or lazily from the compiled cache
+    (``lazy``): then a rule is only decoded when its tool or target is looked up.
+    """
+
+    def __init__(self, tools: dict[str, ToolSpec], aliases: dict[str, str],
+                 groups: dict[str, list[int]], decode: Callable[[int], Rule],
+                 count: int) -> None:
+        self.tools = tools
+        self.aliases = aliases
+        self._groups = groups
+        self._decode = decode
+        self._count = count
+        self._decoded: dict[int, Rule] = {}
 
     @classmethod
     def build(cls, rules: list[Rule], tools: dict[str, ToolSpec]) -> RuleSet:
-        aliases = {alias: spec.name for spec in tools.values() for alias in spec.aliases}
-        by_tool: dict[str, list[Rule]] = {}
-        by_target: dict[str, list[Rule]] = {}
-        for rule in rules:
-            if rule.on == "command":
-                for tool in rule.tools:
-                    by_tool.setdefault(aliases.get(tool, tool), []).append(rule)
-            else:
-                by_target.setdefault(rule.on, []).append(rule)
-        return cls(
-            tuple(rules),
-            dict(tools),
-            {k: tuple(v) for k, v in by_tool.items()},
-            {k: tuple(v) for k, v in by_target.items()},
-            aliases,
-        )
+        loaded = tuple(rules)
+        return cls(dict(tools), _aliases(tools), group_indexes(loaded, _aliases(tools)),
+                   loaded.__getitem__, len(loaded))
+
+    @classmethod
+    def lazy(cls, tools: dict[str, ToolSpec], groups: dict[str, list[int]],
+             decode: Callable[[int], Rule], count: int) -> RuleSet:
+        return cls(tools, _aliases(tools), groups, decode, count)
+
+    def _rule(self, index: int) -> Rule:
+        rule = self._decoded.get(index)
+        if rule is None:
+            rule = self._decoded[index] = self._decode(index)
+        return rule
+
+    def _group(self, key: str) -> tuple[Rule, ...]:
+        return tuple(self._rule(i) for i in self._groups.get(key, ()))
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(self._rule(i) for i in range(self._count))
+
+    @property
+    def tool_names(self) -> tuple[str, ...]:
+        return tuple(k[5:] for k in self._groups if k.startswith("tool:"))
+
+    def targeting(self, on: str) -> tuple[Rule, ...]:
+        """Rules that apply to redirects, payloads or HTTP requests rather than a tool."""
+        return self._group(f"on:{on}")
 
     def tool(self, name: str) -> ToolSpec:
         canonical = self.aliases.get(name, name)
@@ -103,7 +124,23 @@ class RuleSet:
         return self.aliases.get(name, name)
 
     def for_tool(self, name: str) -> tuple[Rule, ...]:
-        return self.by_tool.get(self.aliases.get(name, name), ())
+        return self._group("tool:" + self.aliases.get(name, name))
 
     def get(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def _aliases(tools: dict[str, ToolSpec]) -> dict[str, str]:
+    return {alias: spec.name for spec in tools.values() for alias in spec.aliases}
+
+
+def group_indexes(rules: tuple[Rule, ...], aliases: dict[str, str]) -> dict[str, list[int]]:
+    """Rule indexes by ``tool:NAME`` (canonical names) and by ``on:TARGET``."""
+    groups: dict[str, list[int]] = {}
+    for index, rule in enumerate(rules):
+        if rule.on == "command":
+            for tool in dict.fromkeys(aliases.get(t, t) for t in rule.tools):
+                groups.setdefault("tool:" + tool, []).append(index)
+        else:
+            groups.setdefault("on:" + rule.on, []).append(index)
+    return groups

@@ -3,12 +3,18 @@
 # command. Needs only python3 (>= 3.10) with the venv module; nothing installed by hand.
 #   ./install.sh            install into ./.venv (or $SHELLGATE_VENV) and run the demo
 #   ./install.sh --test     also install the test tools (pytest, hypothesis, bashlex, ruff, mypy)
+#   ./install.sh --shims [OPTIONS]   then `shellgate install [OPTIONS]`: write the shims and put
+#                           them first on PATH in your shell startup files (--dry-run to preview)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 venv=${SHELLGATE_VENV:-"$here/.venv"}
 extras=""
-[ "${1:-}" = "--test" ] && extras="[test]"
+shims=""
+case "${1:-}" in
+    --test) extras="[test]" ;;
+    --shims) shims=1; shift ;;
+esac
 
 python=${PYTHON:-python3}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
@@ -28,6 +34,11 @@ fi
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet "$here$extras"
+# Console scripts run isolated (-I): an agent's PYTHONPATH or PYTHONHOME must never
+# replace the shellgate that is deciding about it.
+for script in shellgate shellgate-sh; do
+    sed -i '1s|^#!\(.*/python[0-9.]*\)$|#!\1 -I|' "$venv/bin/$script"
+done
 
 echo "shellgate installed in $venv"
 echo
@@ -38,3 +49,8 @@ echo "  \$ shellgate check -c '$demo'"
 echo
 echo "  \$ shellgate check -c 'bash -c \"git push --force origin main\"'"
 "$venv/bin/shellgate" check -c 'bash -c "git push --force origin main"' | sed 's/^/  /'
+
+if [ -n "$shims" ]; then
+    echo
+    "$venv/bin/shellgate" install "$@"
+fi

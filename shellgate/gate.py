@@ -4,6 +4,7 @@ touch for exactly the command about to run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -103,11 +104,17 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
     first = decision.findings[0]
 
     def prompt() -> None:
-        _tell(f"shellgate: touch your key to approve [{request.short()}]: {command}\n"
+        from shellgate.notify import printable
+
+        _tell(f"shellgate: touch your key to approve [{request.short()}]: {printable(command)}\n"
               f"shellgate:   {first.rule_id}: {first.summary}")
 
     pending = _pending(config, request, decision, timeout)
     try:
+        with contextlib.suppress(Exception):  # a notification never changes the decision
+            from shellgate import notify
+
+            notify.notify(*notify.pending_message(json.loads(pending.read_text("utf-8"))))
         assertion = fido.get_assertion(credentials, request.digest(), timeout, prompt)
     except fido.ApprovalError as exc:
         event = "timeout" if "timed out" in exc.message else "refused"

@@ -1,0 +1,206 @@
+"""How much shellgate adds to the commands it lets through, measured as ratios.
+
+Run with the project's own venv: ``.venv/bin/python bench/perf.py [--rounds N] [--quick]``.
+Every scenario runs as a real process, interleaved round by round with its baseline, so
+that machine noise hits both; each figure is a median, and each ratio is the scenario's
+added time divided by the bare interpreter start (``python -I -S -c pass``) measured in
+the same rounds. Peak memory is the child's maximum resident set (``wait4``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+Run = list[str]
+
+
+def timed(argv: Run, stdin: bytes = b"", env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one run of ``argv``."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    assert proc.stdin is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    _, _, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0
+    return time.perf_counter() - started, usage.ru_maxrss
+
+
+def measure(scenarios: dict[str, Callable[[], tuple[float, int]]],
+            rounds: int) -> dict[str, tuple[float, int]]:
+    """Median seconds and max RSS per scenario, scenarios interleaved in every round."""
+    times: dict[str, list[float]] = {name: [] for name in scenarios}
+    memory: dict[str, int] = dict.fromkeys(scenarios, 0)
+    names = list(scenarios)
+    for round_index in range(rounds):
+        order = names[round_index % len(names):] + names[:round_index % len(names)]
+        for name in order:
+            seconds, rss = scenarios[name]()
+            times[name].append(seconds)
+            memory[name] = max(memory[name], rss)
+    return {name: (statistics.median(times[name]), memory[name]) for name in names}
+
+
+def tool(name: str) -> str:
+    found = BIN / name
+    return str(found) if found.exists() else name
+
+
+def prepare(workdir: Path) -> dict[str, object]:
+    """A config dir with warm caches, a shims dir when `install` exists, a git repo."""
+    config = workdir / "config"
+    subprocess.run([tool("shellgate"), "--config", str(config), "check", "-c", "true"],
+                   check=True, stdout=subprocess.DEVNULL)
+    repo = workdir / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    shims = workdir / "shims"
+    installed = subprocess.run([tool("shellgate"), "--config", str(config), "install",
+                                "--shims-dir", str(shims), "--tools", "git",
+                                "--no-agent-config", "--home", str(workdir / "home")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return {"config": str(config), "repo": str(repo),
+            "shims": str(shims) if installed == 0 and (shims / "git").exists() else None}
+
+
+def unrelated_rules(directory: Path, files: int) -> None:
+    """``files`` pattern files for tools nobody runs (the "10 times the rule files" scenario)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for n in range(files):
+        rules = "".join(
+            f'[[rule]]\nid = "unrelated{n}.r{k}"\nsummary = "s"\nwhy = "w"\nseverity = "low"\n'
+            f'tool = "faketool{n}x{k}"\ncommand = ["destroy"]\n'
+            f'[rule.examples]\ngate = ["faketool{n}x{k} destroy"]\n'
+            f'pass = ["faketool{n}x{k} list"]\n'
+            for k in range(8))
+        (directory / f"unrelated{n}.toml").write_text(rules)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--quick", action="store_true", help="few rounds: only check it runs")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    rounds = 3 if args.quick else args.rounds
+    python = str(BIN / "python")
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="shellgate-bench-") as tmp:
+        work = Path(tmp)
+        env = prepare(work)
+        config, repo = str(env["config"]), str(env["repo"])
+        git = shutil.which("git") or "git"
+        hook_input = json.dumps({"session_id": "b", "hook_event_name": "PreToolUse",
+                                 "tool_name": "Bash", "cwd": repo,
+                                 "tool_input": {"command": "git status"}}).encode()
+        scenarios: dict[str, Callable[[], tuple[float, int]]] = {
+            "python -I -S -c pass": lambda: timed([python, "-I", "-S", "-c", "pass"]),
+            "git --version (real)": lambda: timed([git, "--version"]),
+            "bash -c 'git --version'": lambda: timed(["bash", "-c", f"{git} --version"]),
+            "shellgate-sh -c 'git --version'": lambda: timed(
+                [tool("shellgate-sh"), "--config", config, "-c", f"{git} --version"]),
+            "shellgate hook claude-code": lambda: timed(
+                [tool("shellgate"), "--config", config, "hook", "claude-code"], hook_input),
+        }
+        if env["shims"]:
+            shim = str(Path(str(env["shims"])) / "git")
+            scenarios["git --version (shim)"] = lambda: timed([shim, "--version"])
+        measured = measure(scenarios, rounds)
+        base = measured["python -I -S -c pass"][0]
+
+        def added(name: str, reference: str) -> float:
+            return (measured[name][0] - measured[reference][0]) / base
+
+        results["runs"] = {k: {"median_ms": round(v[0] * 1000, 2), "peak_rss_kib": v[1]}
+                           for k, v in measured.items()}
+        results["ratios"] = {
+            "restricted shell: added / bare interpreter start": round(
+                added("shellgate-sh -c 'git --version'", "bash -c 'git --version'"), 2),
+            "hook call: total / bare interpreter start": round(
+                measured["shellgate hook claude-code"][0] / base, 2),
+        }
+        if env["shims"]:
+            results["ratios"]["shim: added / bare interpreter start"] = round(  # type: ignore[index]
+                added("git --version (shim)", "git --version (real)"), 2)
+        results["scan"] = scan_throughput(config, 300 if args.quick else 5000)
+        results["scaling"] = scaling(work, config, rounds)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        report(results)
+    return 0
+
+
+def scan_throughput(config: str, count: int) -> dict[str, float]:
+    """Milliseconds per command for `shellgate scan`, process start included."""
+    files = sorted((ROOT / "tests" / "corpus").glob("*.jsonl"))
+    corpus = [json.loads(line)["cmd"] for path in files
+              for line in path.read_text().splitlines() if line.strip()]
+    lines = [json.dumps({"cmd": corpus[i % len(corpus)]}) for i in range(count)]
+    seconds, rss = timed([tool("shellgate"), "--config", config, "scan"],
+                         ("\n".join(lines) + "\n").encode())
+    return {"commands": count, "ms_per_command": round(1000 * seconds / count, 3),
+            "peak_rss_kib": rss}
+
+
+def scaling(work: Path, config: str, rounds: int) -> dict[str, object]:
+    """Decision time by command length, nesting depth, and unrelated rule files."""
+    def check(cfg: str, text: str) -> Callable[[], tuple[float, int]]:
+        return lambda: timed([tool("shellgate"), "--config", cfg, "check", "-c", text])
+
+    sizes = {f"{n // 1024} KiB": "echo " + "a" * n for n in (1024, 16 * 1024, 256 * 1024,
+                                                              1024 * 1024)}
+    depths = {f"depth {d}": _nested(d) for d in (1, 16, 128)}
+    many = work / "many"
+    subprocess.run([tool("shellgate"), "--config", str(many), "check", "-c", "true"],
+                   stdout=subprocess.DEVNULL)
+    unrelated_rules(many / "patterns", 10 * 28)
+    subprocess.run([tool("shellgate"), "--config", str(many), "check", "-c", "true"],
+                   stdout=subprocess.DEVNULL)
+    def scan_one(text: str) -> Callable[[], tuple[float, int]]:
+        line = (json.dumps({"cmd": text}) + "\n").encode()
+        return lambda: timed([tool("shellgate"), "--config", config, "scan"], line)
+
+    # one command per process through `scan` (a single argv string is capped at 128 KiB)
+    scenarios = {f"length {k}": scan_one(v) for k, v in sizes.items()}
+    scenarios.update({f"nesting {k}": check(config, v) for k, v in depths.items()})
+    scenarios["rules x1: shellgate-sh -c 'git status'"] = lambda: timed(
+        [tool("shellgate-sh"), "--config", config, "-c", "git status"])
+    scenarios["rules x11: shellgate-sh -c 'git status'"] = lambda: timed(
+        [tool("shellgate-sh"), "--config", str(many), "-c", "git status"])
+    measured = measure(scenarios, max(3, rounds // 3))
+    out: dict[str, object] = {k: {"median_ms": round(v[0] * 1000, 1), "peak_rss_kib": v[1]}
+                              for k, v in measured.items()}
+    out["rules x11 / x1"] = round(measured["rules x11: shellgate-sh -c 'git status'"][0] /
+                                  measured["rules x1: shellgate-sh -c 'git status'"][0], 3)
+    return out
+
+
+def _nested(depth: int) -> str:
+    """``echo $(echo $(… git status))``: nesting that grows linearly with depth."""
+    return "echo " + "$(echo " * depth + "git status" + ")" * depth
+
+
+def report(results: dict[str, object]) -> None:
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for section, values in results.items():
+        print(f"\n{section}:")
+        if isinstance(values, dict):
+            for key, value in values.items():
+                print(f"  {key}: {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 CACHE_NAME = "rules.cache"
 QUICK_NAME = "quick.index"
-FORMAT = 4
+FORMAT = 5
 _GLOB = frozenset("*?[")
 # Wrappers whose handler only unwraps when one of these words appears.
 _SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {

@@ -29,11 +29,13 @@ def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
     cache = cache_dir / CACHE_NAME
     try:
         with open(cache, "rb") as handle:
-            # marshal builds data only (it runs no code); the cache sits in the config
-            # directory, as trusted as the pattern files it is compiled from.
-            data = marshal.load(handle)  # noqa: S302
-        if isinstance(data, dict) and data.get("key") == key:
-            return _rebuild(data)
+            blob = handle.read()
+        size = int.from_bytes(blob[:8], "big")
+        # marshal builds data only (it runs no code); the cache sits in the config
+        # directory, as trusted as the pattern files it is compiled from.
+        index = marshal.loads(blob[8:8 + size])  # noqa: S302
+        if isinstance(index, dict) and index.get("key") == key:
+            return _rebuild(index, memoryview(blob)[8 + size:])
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         pass
     from shellgate.rules.loader import load_rules
@@ -44,16 +46,22 @@ def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
 
 
 def _write(cache: Path, key: str, rules: RuleSet) -> None:
-    """Best effort: a cache that cannot be written only costs time, never a decision."""
+    """One file: an index (offsets, groups, tools) then one marshal blob per rule, so a
+    command decodes only its own tools' rules. Best effort: a cache that cannot be written
+    only costs time, never a decision."""
     loaded = rules.rules
-    data = {"key": key, "rules": [_rule_data(r) for r in loaded],
-            "groups": group_indexes(loaded, rules.aliases),
-            "tools": [astuple(t) for t in rules.tools.values()]}
+    blobs = [marshal.dumps(_rule_data(r)) for r in loaded]
+    offsets = [0]
+    for blob in blobs:
+        offsets.append(offsets[-1] + len(blob))
+    index = marshal.dumps({"key": key, "offsets": offsets,
+                           "groups": group_indexes(loaded, rules.aliases),
+                           "tools": [astuple(t) for t in rules.tools.values()]})
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
         with open(tmp, "wb") as handle:
-            marshal.dump(data, handle)
+            handle.write(len(index).to_bytes(8, "big") + index + b"".join(blobs))
         os.replace(tmp, cache)
         quick = cache.with_name(QUICK_NAME)
         tmp = quick.with_name(f".{quick.name}.{os.getpid()}")
@@ -75,24 +83,25 @@ def _rule_data(rule: Rule) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _rebuild(data: dict[str, Any]) -> RuleSet:
+def _rebuild(index: dict[str, Any], data: memoryview) -> RuleSet:
     """A lazy rule set: each rule is decoded the first time its tool is looked up."""
     fields = list(Rule.__dataclass_fields__)
-    raw_rules = data["rules"]
+    offsets = index["offsets"]
 
-    def decode(index: int) -> Rule:
-        values = dict(zip(fields, raw_rules[index], strict=True))
+    def decode(position: int) -> Rule:
+        raw = marshal.loads(data[offsets[position]:offsets[position + 1]])  # noqa: S302
+        values = dict(zip(fields, raw, strict=True))
         values["options_with_value"] = frozenset(values["options_with_value"])
         values["matches"] = tuple(_match(m) for m in values["matches"])
         return Rule(**values)
 
     tools: dict[str, ToolSpec] = {}
-    for raw in data["tools"]:
+    for raw in index["tools"]:
         name, options, abbreviations, style, helps, aliases = raw
         tools[name] = ToolSpec(name, frozenset(options), abbreviations, style, frozenset(helps),
                                tuple(aliases))
-    groups = {str(k): [int(i) for i in v] for k, v in data["groups"].items()}
-    return RuleSet.lazy(tools, groups, decode, len(raw_rules))
+    groups = {str(k): [int(i) for i in v] for k, v in index["groups"].items()}
+    return RuleSet.lazy(tools, groups, decode, len(offsets) - 1)
 
 
 def _match(raw: tuple[Any, ...]) -> Match:

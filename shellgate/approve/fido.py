@@ -7,11 +7,12 @@ import hashlib
 import secrets
 import threading
 import time
+from functools import partial
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shellgate.approve.keystore import Credential, b64, unb64
 from shellgate.approve.request import RP_ID
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from fido2.ctap import CtapDevice
 
 Prompt = Callable[[], None]
+T = TypeVar("T")
 
 NO_KEY = ("no FIDO2 key found — plug one in; on Linux a key that is plugged in but not "
           "found usually means a missing udev rule (see `shellgate doctor`)")
@@ -189,7 +191,6 @@ def _ctap2_assert(device: CtapDevice, credential: Credential, client_data_hash: 
 def _u2f_assert(candidate: Candidate, client_data_hash: bytes, cancel: threading.Event,
                 prompt: Prompt) -> Assertion | None:
     """CTAP1/U2F keys: check-only probe, then poll for the touch until cancelled."""
-    from fido2.ctap import CtapError
     from fido2.ctap1 import APDU, ApduError, Ctap1
     from fido2.ctap2.base import AssertionResponse
 
@@ -202,23 +203,31 @@ def _u2f_assert(candidate: Candidate, client_data_hash: bytes, cancel: threading
         except ApduError as exc:
             if exc.code != APDU.USE_NOT_SATISFIED:
                 continue
-        prompted = False
-        while not cancel.is_set():
-            try:
-                signed = ctap1.authenticate(client_data_hash, app_param, handle)
-                response = AssertionResponse.from_ctap1(app_param, {"type": "public-key",
-                                                                    "id": handle}, signed)
-                return Assertion(credential.credential_id, bytes(response.auth_data),
-                                 response.signature)
-            except ApduError as exc:
-                if exc.code != APDU.USE_NOT_SATISFIED:
-                    raise
-                if not prompted:
-                    prompted = True
-                    prompt()
-                cancel.wait(0.25)
-        raise CtapError(CtapError.ERR.KEEPALIVE_CANCEL)
+        signed = _u2f_poll(partial(ctap1.authenticate, client_data_hash, app_param, handle),
+                           cancel, prompt)
+        response = AssertionResponse.from_ctap1(app_param, {"type": "public-key", "id": handle},
+                                                signed)
+        return Assertion(credential.credential_id, bytes(response.auth_data), response.signature)
     return None
+
+
+def _u2f_poll(action: Callable[[], T], cancel: threading.Event, prompt: Prompt) -> T:
+    """U2F keys answer "not touched yet" (0x6985) until touched: poll until cancelled."""
+    from fido2.ctap import CtapError
+    from fido2.ctap1 import APDU, ApduError
+
+    prompted = False
+    while not cancel.is_set():
+        try:
+            return action()
+        except ApduError as exc:
+            if exc.code != APDU.USE_NOT_SATISFIED:
+                raise
+            if not prompted:
+                prompted = True
+                prompt()
+            cancel.wait(0.25)
+    raise CtapError(CtapError.ERR.KEEPALIVE_CANCEL)
 
 
 def make_credential(device: CtapDevice, user: str, label: str, existing: Sequence[Credential],
@@ -255,25 +264,12 @@ def _u2f_register(device: CtapDevice, label: str, cancel: threading.Event, promp
                   soft_file: str) -> Credential:
     from fido2 import cbor
     from fido2.cose import ES256
-    from fido2.ctap1 import APDU, ApduError, Ctap1
+    from fido2.ctap1 import Ctap1
 
     ctap1 = Ctap1(device)
     app_param = hashlib.sha256(RP_ID.encode()).digest()
-    prompted = False
-    while not cancel.is_set():
-        try:
-            reg = ctap1.register(secrets.token_bytes(32), app_param)
-            key = ES256.from_ctap1(reg.public_key)  # type: ignore[no-untyped-call]
-            return Credential(b64(reg.key_handle), b64(cbor.encode(key)), RP_ID, label,
-                              "soft" if soft_file else "hardware", 0, int(time.time()), "",
-                              soft_file, "u2f")
-        except ApduError as exc:
-            if exc.code != APDU.USE_NOT_SATISFIED:
-                raise
-            if not prompted:
-                prompted = True
-                prompt()
-            cancel.wait(0.25)
-    from fido2.ctap import CtapError
-
-    raise CtapError(CtapError.ERR.KEEPALIVE_CANCEL)
+    reg = _u2f_poll(lambda: ctap1.register(secrets.token_bytes(32), app_param), cancel, prompt)
+    key = ES256.from_ctap1(reg.public_key)  # type: ignore[no-untyped-call]
+    return Credential(b64(reg.key_handle), b64(cbor.encode(key)), RP_ID, label,
+                      "soft" if soft_file else "hardware", 0, int(time.time()), "", soft_file,
+                      "u2f")

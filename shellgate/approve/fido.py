@@ -7,10 +7,10 @@ import hashlib
 import secrets
 import threading
 import time
-from functools import partial
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 

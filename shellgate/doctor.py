@@ -24,9 +24,20 @@ def report(config: Config) -> tuple[list[str], int]:
         problems += 1
         lines.append(f"PROBLEM rules: {exc.message}")
     lines.extend(_keys(config))
+    lines.extend(_install(config))
     problems += sum(1 for line in lines if line.startswith(("PROBLEM", "WARNING")))
     lines.extend(_devices())
     return lines, problems
+
+
+def _install(config: Config) -> list[str]:
+    """Shims, PATH blocks and shells (``shellgate.install_check``); a crash there is a problem."""
+    try:
+        from shellgate.install_check import install_report
+
+        return install_report(config)
+    except Exception as exc:  # doctor reports; it never hides a failure as "fine"
+        return [f"PROBLEM install check failed: {type(exc).__name__}: {exc}"]
 
 
 def _keys(config: Config) -> list[str]:

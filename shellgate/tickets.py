@@ -21,17 +21,21 @@ from shellgate.config import Config
 
 TICKET_SECONDS = 900
 """A ticket outlives its approval by at most this long (the approved script's run time)."""
+HOOK_TICKET_SECONDS = 60
+"""An agent hook never learns when the approved command ends: its ticket only has to
+cover the command starting right after the hook answers."""
 
 
 def _dir(config: Config) -> Path:
     return config.directory / "tickets"
 
 
-def issue(config: Config, request: dict[str, Any], approval: dict[str, Any]) -> Path:
-    """Leave a ticket for the shims of the approved script's commands."""
+def issue(config: Config, request: dict[str, Any], approval: dict[str, Any],
+          seconds: int = TICKET_SECONDS) -> Path:
+    """Leave a ticket for the shims of the approved script's commands, for ``seconds``."""
     path = _dir(config) / f"{request['nonce']}.json"
-    ticket = {"request": request, "approval": approval, "expires": int(time.time()) +
-              TICKET_SECONDS, "used": {}}
+    ticket = {"request": request, "approval": approval,
+              "expires": int(time.time()) + min(seconds, TICKET_SECONDS), "used": {}}
     write_atomic(path, json.dumps(ticket, sort_keys=True))
     return path
 

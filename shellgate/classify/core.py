@@ -39,6 +39,12 @@ CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
     CoreRule("core.key-management", "changes which keys can approve commands",
              "Adding or removing an approval key must itself be approved with a key that is "
              "already enrolled.", "critical", "gate"),
+    CoreRule("core.self-protection", "takes shellgate's shims or PATH entries away",
+             "Removing shims or startup-file entries lets the agent's commands bypass "
+             "shellgate, so an enrolled key must approve it.", "critical", "gate"),
+    CoreRule("core.hook-config", "changes or removes shellgate's hook in an agent's config",
+             "The hook is what gates the agent's commands; changing it needs a human with an "
+             "enrolled key.", "critical", "gate"),
     CoreRule("core.too-complex", "the command is too large or too deeply nested to inspect",
              "Split the command into simpler steps.", "high", "gate"),
     CoreRule("core.bad-input", "the command contains bytes a shell command cannot carry",

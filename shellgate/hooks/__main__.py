@@ -1,0 +1,36 @@
+"""``python -I -m shellgate.hooks [--config DIR] AGENT``: the hook entry point written into
+agents' configs. Same as ``shellgate [--config DIR] hook AGENT``, without click, so the
+hook starts fast and runs isolated from the agent's PYTHON* environment."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shellgate.config import Config
+
+
+def main(argv: list[str]) -> None:
+    """Parse ``[--config DIR] AGENT`` and run the hook; any other shape refuses (exit 2)."""
+    from shellgate.hooks.run import finish
+    from shellgate.hooks.run import main as run
+
+    config_dir: str | None = None
+    if len(argv) >= 2 and argv[0] == "--config":
+        config_dir, argv = argv[1], argv[2:]
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -I -m shellgate.hooks [--config DIR] AGENT; "
+                         "refusing\n")
+        finish(2)
+
+    def config() -> Config:
+        from shellgate.config import Config
+
+        return Config.at(config_dir)
+
+    finish(run(argv[0], config))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

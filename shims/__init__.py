@@ -1,0 +1,1 @@
+"""Templates for the executables ``shellgate install`` writes into the shims directory."""

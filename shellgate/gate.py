@@ -44,12 +44,14 @@ def _audit(config: Config, event: str, decision: Decision, command: str,
 
 
 def _tell(line: str) -> None:
-    """Show the human a line: on stderr, and on the controlling terminal when there is one."""
+    """Show the human a line: on stderr, and on the controlling terminal when stderr is
+    not one (a hook's or a pipe's stderr may never reach a person)."""
     print(line, file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        return
     try:
         with open("/dev/tty", "w", encoding="utf-8") as tty:
-            if not (sys.stderr.isatty() and os.path.samefile("/dev/tty", "/proc/self/fd/2")):
-                tty.write(line + "\n")
+            tty.write(line + "\n")
     except OSError:
         pass
 

@@ -76,18 +76,29 @@ def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     return config, approved
 
 
+_CODE_ENV = ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND", "PS0", "PS4")
+
+
+def _bash_env() -> dict[str, str]:
+    """The environment bash runs the decided script in: without the variables that would
+    make it run code shellgate never saw (``BASH_ENV``, exported functions, xtrace's PS4)."""
+    return {k: v for k, v in os.environ.items()
+            if k not in _CODE_ENV and not k.startswith("BASH_FUNC_")}
+
+
 def _exec(bash: str, args: list[str], gated: Gated) -> int:
     """Run the script: exec when nothing was approved; else as a child, so that the
     approval's ticket (which lets the script's own shims skip a second prompt) ends with it."""
     config, approved = gated
+    env = _bash_env()
     if approved is None:
-        os.execv(bash, [bash, *args])
+        os.execve(bash, [bash, *args], env)
     from shellgate import tickets
 
     ticket = tickets.issue(config, approved["request"], approved["approval"])
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        status = subprocess.call([bash, *args])
+        status = subprocess.call([bash, *args], env=env)
     finally:
         signal.signal(signal.SIGINT, previous)
         tickets.release(ticket)
@@ -103,9 +114,13 @@ def _read(path: str) -> bytes | None:
 
 
 def run(argv: list[str]) -> int:
-    config_dir = None
-    if len(argv) >= 2 and argv[0] == "--config":
-        config_dir, argv = argv[1], argv[2:]
+    config_dir = shims_dir = None
+    while len(argv) >= 2 and argv[0] in ("--config", "--shims-dir"):
+        if argv[0] == "--config":
+            config_dir = argv[1]
+        else:
+            shims_dir = argv[1]
+        argv = argv[2:]
     options, command, script, positional = _split(argv)
     bash = shutil.which("bash") or "/bin/bash"
     if command is not None:
@@ -119,7 +134,9 @@ def run(argv: list[str]) -> int:
                       config_dir)
         return _exec(bash, [*options, script, *positional], gated)
     if sys.stdin.isatty():
-        raise ShellgateError("interactive mode is not available yet; use -c STRING", 2)
+        from shellgate.interactive import run_session
+
+        return run_session(config_dir, shims_dir)
     text = sys.stdin.buffer.read(8 * 1024 * 1024 + 1).decode("utf-8", "surrogateescape")
     gated = _gate(text, ["bash", "-c", text, "shellgate-sh", *positional], config_dir)
     return _exec(bash, [*options, "-c", text, "shellgate-sh", *positional], gated)

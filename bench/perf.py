@@ -67,9 +67,11 @@ def prepare(workdir: Path) -> dict[str, object]:
     repo = workdir / "repo"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     shims = workdir / "shims"
+    (workdir / "home").mkdir()
     installed = subprocess.run([tool("shellgate"), "--config", str(config), "install",
                                 "--shims-dir", str(shims), "--tools", "git",
-                                "--no-agent-config", "--home", str(workdir / "home")],
+                                "--no-shell-config", "--no-agent-config",
+                                "--home", str(workdir / "home")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
     return {"config": str(config), "repo": str(repo),
             "shims": str(shims) if installed == 0 and (shims / "git").exists() else None}
@@ -111,8 +113,10 @@ def main() -> int:
             "bash -c 'git --version'": lambda: timed(["bash", "-c", f"{git} --version"]),
             "shellgate-sh -c 'git --version'": lambda: timed(
                 [tool("shellgate-sh"), "--config", config, "-c", f"{git} --version"]),
-            "shellgate hook claude-code": lambda: timed(
-                [tool("shellgate"), "--config", config, "hook", "claude-code"], hook_input),
+            # the hook as `shellgate install --agent` installs it
+            "hook claude-code (installed entry)": lambda: timed(
+                [python, "-I", "-m", "shellgate.hooks", "--config", config, "claude-code"],
+                hook_input),
         }
         if env["shims"]:
             shim = str(Path(str(env["shims"])) / "git")
@@ -129,7 +133,7 @@ def main() -> int:
             "restricted shell: added / bare interpreter start": round(
                 added("shellgate-sh -c 'git --version'", "bash -c 'git --version'"), 2),
             "hook call: total / bare interpreter start": round(
-                measured["shellgate hook claude-code"][0] / base, 2),
+                measured["hook claude-code (installed entry)"][0] / base, 2),
         }
         if env["shims"]:
             results["ratios"]["shim: added / bare interpreter start"] = round(  # type: ignore[index]

@@ -113,11 +113,28 @@ def _template(name: str) -> str:
 def shim_text(tool: str | None, python: str, config_dir: Path, shims_dir: Path) -> bytes:
     """The executable for ``tool`` (``None``: the ``shellgate-sh`` wrapper)."""
     text = _template("shim.tmpl" if tool else "shellgate-sh.tmpl")
-    for key, value in (("@PYTHON@", python), ("@TOOL_REPR@", repr(tool)),
+    flags, paths = _isolation()
+    for key, value in (("@PYTHON@", python), ("@FLAGS@", flags), ("@PATHS_REPR@", repr(paths)),
+                       ("@TOOL_REPR@", repr(tool)),
                        ("@TOOL@", tool or ""), ("@CONFIG_REPR@", repr(str(config_dir))),
                        ("@SHIMS_REPR@", repr(str(shims_dir)))):
         text = text.replace(key, value)
     return text.encode("utf-8")
+
+
+def _isolation() -> tuple[str, list[str]]:
+    """``-IS`` with site-packages put on ``sys.path`` by the shim itself (importing
+    ``site`` costs every shim a few milliseconds) when shellgate is installed there; plain
+    ``-I`` otherwise (an editable install needs site's ``.pth`` processing)."""
+    import sysconfig
+
+    import shellgate
+
+    paths = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    package = Path(shellgate.__file__).resolve().parent.parent
+    if any(Path(p).resolve() == package for p in paths):
+        return "-IS", paths
+    return "-I", []
 
 
 def check_python(python: str) -> None:

@@ -220,8 +220,10 @@ def _exec(real: str, argv: list[str], data: bytes | None) -> None:
 
 def _restore_process() -> None:
     """Undo what starting Python changed, so the program inherits what the shim did."""
-    import signal
+    import importlib
 
+    # the C module: ``import signal`` would pull in enum and functools (~7 ms per shim)
+    signal = importlib.import_module("_signal")
     for name in ("SIGPIPE", "SIGXFSZ"):
         number = getattr(signal, name, None)
         if number is not None:

@@ -108,7 +108,9 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
     def prompt() -> None:
         from shellgate.notify import printable
 
-        _tell(f"shellgate: touch your key to approve [{request.short()}]: {printable(command)}\n"
+        asker = f" ({request.agent} asks)" if request.agent else ""
+        _tell(f"shellgate: touch your key to approve [{request.short()}]{asker}: "
+              f"{printable(command)}\n"
               f"shellgate:   {first.rule_id}: {first.summary}")
 
     pending = _pending(config, request, decision, timeout)

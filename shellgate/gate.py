@@ -11,7 +11,7 @@ import pwd
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -113,40 +113,72 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
               f"{printable(command)}\n"
               f"shellgate:   {first.rule_id}: {first.summary}")
 
-    pending = _pending(config, request, decision, timeout)
-    try:
-        with contextlib.suppress(Exception):  # a notification never changes the decision
-            from shellgate import notify
+    # One outstanding approval at a time (the FIDO2 notes' advice): the key signs, and
+    # the verifier checks, counts and records, strictly in turn, so concurrent requests
+    # can neither reuse a counter nor verify out of order. Waiting counts against the
+    # same deadline.
+    started = time.monotonic()
+    with _approval_lock(config, timeout):
+        remaining = max(1.0, timeout - (time.monotonic() - started))
+        pending = _pending(config, request, decision, remaining)
+        try:
+            with contextlib.suppress(Exception):  # a notification never changes the decision
+                from shellgate import notify
 
-            notify.notify(*notify.pending_message(json.loads(pending.read_text("utf-8"))))
-        assertion = fido.get_assertion(credentials, request.digest(), timeout, prompt)
-    except fido.ApprovalError as exc:
-        event = "timeout" if "timed out" in exc.message else "refused"
-        if not credentials:
-            event = "no-key"
-        _audit(config, event, decision, command, request=request.to_json(), reason=exc.message)
-        raise Refused(f"needs approval: {first.rule_id}: {first.summary} — {exc.message}; "
-                      "not run") from exc
-    finally:
-        pending.unlink(missing_ok=True)
-    after = redecide()
-    expected = replace(request, rules=tuple(after.rule_ids), files=after.files)
-    try:
-        if after.verdict == "deny":
-            raise VerifyError("the command now matches a deny rule")
-        from shellgate import audit
+                notify.notify(*notify.pending_message(json.loads(pending.read_text("utf-8"))))
+            assertion = fido.get_assertion(credentials, request.digest(), remaining, prompt)
+        except fido.ApprovalError as exc:
+            event = "timeout" if "timed out" in exc.message else "refused"
+            if not credentials:
+                event = "no-key"
+            _audit(config, event, decision, command, request=request.to_json(),
+                   reason=exc.message)
+            raise Refused(f"needs approval: {first.rule_id}: {first.summary} — "
+                          f"{exc.message}; not run") from exc
+        finally:
+            pending.unlink(missing_ok=True)
+        after = redecide()
+        expected = replace(request, rules=tuple(after.rule_ids), files=after.files)
+        try:
+            if after.verdict == "deny":
+                raise VerifyError("the command now matches a deny rule")
+            from shellgate import audit
 
-        used = {str(r.get("request", {}).get("nonce")) for r in audit.read(config.audit_path)
-                if "approval" in r}
-        credential, counter = verify_assertion(assertion, request, expected, credentials, used,
-                                               int(time.time()))
-    except VerifyError as exc:
-        _audit(config, "refused", decision, command, request=request.to_json(),
-               reason=exc.message)
-        raise Refused(f"{exc.message}; not run") from exc
-    store.update_count(credential.credential_id, counter)
-    approval = {"credential_id": credential.credential_id, "auth_data": b64(assertion.auth_data),
-                "signature": b64(assertion.signature), "counter": counter}
-    _audit(config, "approved", decision, command, request=request.to_json(), approval=approval,
-           agent=request.agent)
+            used = {str(r.get("request", {}).get("nonce"))
+                    for r in audit.read(config.audit_path) if "approval" in r}
+            credential, counter = verify_assertion(assertion, request, expected,
+                                                   store.load(), used, int(time.time()))
+        except VerifyError as exc:
+            _audit(config, "refused", decision, command, request=request.to_json(),
+                   reason=exc.message)
+            raise Refused(f"{exc.message}; not run") from exc
+        store.update_count(credential.credential_id, counter)
+        approval = {"credential_id": credential.credential_id,
+                    "auth_data": b64(assertion.auth_data),
+                    "signature": b64(assertion.signature), "counter": counter}
+        _audit(config, "approved", decision, command, request=request.to_json(),
+               approval=approval, agent=request.agent)
     return {"request": request.to_json(), "approval": approval}
+
+
+@contextlib.contextmanager
+def _approval_lock(config: Config, timeout: float) -> Iterator[None]:
+    """The config directory's approval lock, waited for at most ``timeout`` seconds."""
+    import fcntl
+
+    config.directory.mkdir(parents=True, exist_ok=True)
+    fd = os.open(config.directory / "approve.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Refused("another approval is still waiting for a key touch; "
+                                  "not run") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)

@@ -159,6 +159,7 @@ class SoftAuthenticator:
             raise SoftKeyError("the soft key is damaged: bad master key, aaguid or counter")
         self.presence: Presence = presence or (AutoTouch() if self.touch else NeverTouch())
         self.persist = persist
+        self.advance: Callable[[], int] | None = None
         self.log: list[tuple[str, dict[str, Any]]] = []
 
     def state(self) -> dict[str, Any]:
@@ -204,7 +205,11 @@ class SoftAuthenticator:
                                              serialization.PublicFormat.UncompressedPoint)
 
     def next_counter(self) -> int:
-        """Advance the signature counter and persist it before anything is signed."""
+        """Advance the signature counter and persist it before anything is signed; with
+        ``advance`` (a key file), atomically across every process using the same file."""
+        if self.advance is not None:
+            self.counter = self.advance()
+            return self.counter
         self.counter += 1
         self._save()
         return self.counter
@@ -275,7 +280,23 @@ class SoftCtapDevice(CtapDevice):
             except OSError as exc:
                 raise SoftKeyError(f"cannot save the soft key {path}: {exc}") from exc
 
-        return cls(SoftAuthenticator(state, persist=persist))
+        def advance() -> int:
+            """Under a lock on the key file: re-read its counter, add one, save it."""
+            import fcntl
+
+            with open(f"{path}.lock", "a", encoding="utf-8") as lock:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+                try:
+                    current = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, ValueError) as exc:
+                    raise SoftKeyError(f"cannot read the soft key {path}: {exc}") from exc
+                current["counter"] = int(current.get("counter", 0)) + 1
+                persist(current)
+                return int(current["counter"])
+
+        authenticator = SoftAuthenticator(state, persist=persist)
+        authenticator.advance = advance
+        return cls(authenticator)
 
     @property
     def capabilities(self) -> int:

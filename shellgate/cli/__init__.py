@@ -288,6 +288,10 @@ def main() -> None:
     except ShellgateError as exc:
         click.echo(f"shellgate: {exc.message}", err=True)
         raise SystemExit(exc.exit_code) from None
+    except Exception as exc:  # an internal error refuses (126); it never runs anything
+        click.echo(f"shellgate: internal error, refusing: {type(exc).__name__}: {exc}",
+                   err=True)
+        raise SystemExit(126) from None
 
 
 if __name__ == "__main__":

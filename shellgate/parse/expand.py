@@ -73,8 +73,9 @@ class Expander:
         if inner.script is not None:
             self.nested(inner.script, via, stdin, inner.positional, walker.nesting + 1)
             return
-        if inner.argv:
-            command = Command(inner.argv, outer.redirects, stdin, via)
+        argv, _ = W.strip_reserved(inner.argv)  # `time { x; }`: `{` is syntax, not a name
+        if argv:
+            command = Command(tuple(argv), outer.redirects, stdin, via)
             if self.ctx.add(command):
                 saved, walker.nesting = walker.nesting, walker.nesting + 1
                 try:
@@ -94,7 +95,7 @@ class Expander:
             w.stmt(node, Stdin(), depth + 1)
             return []
         if node.type == "array":
-            return [x for child in node.named_children for x in self.words(w, child, depth + 1)]
+            return self.word_list(w, node.named_children, depth + 1)
         spread = self._spread(w, node)
         if spread is not None:
             return list(spread)
@@ -107,11 +108,33 @@ class Expander:
                 prefix += seg.value
             return [Word(None, source, prefix)]
         value = "".join(s.value or "" for s in segs)
-        if split and any(s.expanded and not s.quoted and _has_space(s.value) for s in segs):
+        ifs = self.ctx.env.get("IFS", " \t\n")
+        unquoted = [s.value or "" for s in segs if s.expanded and not s.quoted]
+        if split and ifs.strip() and any(set(ifs) & set(v) for v in unquoted):
+            return [Word(None, source)]  # split on a custom IFS: too clever to follow
+        if split and any(_has_space(v) for v in unquoted):
             return [Word(part, source) for part in value.split()]
         if all(not s.quoted for s in segs) and "{" in value and ("," in value or ".." in value):
             return [Word(part, source) for part in W.expand_braces(value)]
         return [Word(value, source)]
+
+    def word_list(self, w: Walker, nodes: list[Node], depth: int) -> list[Word]:
+        """Words of consecutive word nodes, glued where bash sees one word (tree-sitter-bash
+        splits ``'cl'\\i`` in two)."""
+        found: list[Word] = []
+        end: int | None = None
+        for node in nodes:
+            resolved = self.words(w, node, depth)
+            boundary = True
+            if end is not None:
+                gap = w.src[end:node.start_byte].decode("utf-8", "surrogateescape")
+                boundary = W.add_gap_words(found, gap, False)
+            if resolved and found and not boundary:
+                found[-1:] = [W.glue(found[-1], "", resolved)]
+            else:
+                found.extend(resolved)
+            end = node.end_byte
+        return found
 
     def _spread(self, w: Walker, node: Node) -> tuple[Word, ...] | None:
         """``"$@"`` and ``$@``: one word per positional parameter, when they are known."""
@@ -153,17 +176,19 @@ class Expander:
         if kind == "raw_string":
             return [_Seg(text[1:-1], True)]
         if kind == "ansi_c_string":
-            return [_Seg(W.decode_escapes(text[2:-1]), True)]
+            if W.ansi_c_end(text) != len(text) - 1:  # tree-sitter-bash reads $'\\' on
+                self.ctx.problem("parse-error", f"cannot read the string {text[:60]!r}", w.via)
+            return [_Seg(W.decode_escapes(text[2:-1]).split("\0", 1)[0], True)]
         if kind == "string_content":
             return [_Seg(W.unescape_double(text), True)]
         if kind in ("string", "translated_string"):
-            segs: list[_Seg] = []
-            for child in node.named_children:
-                segs.extend(self._segs(w, child, True, depth + 1))
-            return segs or [_Seg("", True)]
+            return self._string(w, node, depth) or [_Seg("", True)]
         if kind == "concatenation":
             segs = []
             for child in node.children:
+                nxt = child.next_sibling
+                if child.type == "$" and nxt is not None and nxt.type == "string":
+                    continue  # `a$"x"` is `ax`: the `$` marks a translated string
                 segs.extend(self._segs(w, child, quoted, depth + 1))
             return segs
         if kind in ("simple_expansion", "expansion"):
@@ -171,8 +196,9 @@ class Expander:
         if kind == "command_substitution":
             return [self._substitution(w, node, quoted, depth)]
         if kind in ("process_substitution", "arithmetic_expansion"):
-            for child in node.named_children:
-                w.stmt(child, Stdin(), depth + 1)
+            with w.scope(kind == "process_substitution"):
+                for child in node.named_children:
+                    w.stmt(child, Stdin(), depth + 1)
             return [_Seg(None, quoted, source=text)]
         if not node.is_named:
             return [_Seg(text if quoted else W.unescape_unquoted(text), quoted)]
@@ -180,11 +206,38 @@ class Expander:
             w.stmt(child, Stdin(), depth + 1)
         return [_Seg(None, quoted, source=text)]
 
+    def _string(self, w: Walker, node: Node, depth: int) -> list[_Seg]:
+        """A double-quoted string: literal runs are taken from the source, because
+        tree-sitter-bash leaves newlines between its ``string_content`` nodes, and blanks
+        before the closing quote, out of them."""
+        segs: list[_Seg] = []
+        if len(node.children) < 2:
+            return segs
+        # the closing quote's token can start early: in `" "` it is ` "`
+        pos, end = node.children[0].end_byte, node.end_byte - 1
+        raw = ""
+        for child in node.named_children:
+            if child.type == "string_content":
+                continue
+            raw += w.src[pos:child.start_byte].decode("utf-8", "surrogateescape")
+            if raw:
+                segs.append(_Seg(W.unescape_double(raw), True))
+            raw = ""
+            segs.extend(self._segs(w, child, True, depth + 1))
+            pos = child.end_byte
+        raw += w.src[pos:end].decode("utf-8", "surrogateescape")
+        if raw:
+            segs.append(_Seg(W.unescape_double(raw), True))
+        return segs
+
     def _expansion(self, w: Walker, node: Node, quoted: bool, depth: int) -> _Seg:
         text = w.text(node)
         children = node.named_children
         for child in children[1:]:
             self._segs(w, child, True, depth + 1)
+            operand = w.text(child)
+            if child.type == "word" and "`" in operand:  # tree-sitter-bash leaves `…` unparsed
+                self.nested(f": {operand}", w.via, Stdin(), w.positional, w.nesting + 1)
         if not children or children[0].type not in ("variable_name", "special_variable_name"):
             return _Seg(None, quoted, source=text)
         name = w.text(children[0])
@@ -213,8 +266,9 @@ class Expander:
     def _substitution(self, w: Walker, node: Node, quoted: bool, depth: int) -> _Seg:
         statements = node.named_children
         output: str | None = None
-        for child in statements:
-            output = w.stmt(child, Stdin(), depth + 1)
+        with w.scope():
+            for child in statements:
+                output = w.stmt(child, Stdin(), depth + 1)
         if len(statements) != 1 or output is None:
             return _Seg(None, quoted, source=w.text(node))
         return _Seg(output.rstrip("\n"), quoted, expanded=True)

@@ -93,6 +93,10 @@ def _python(code: str, label: str, ctx: ParseContext) -> list[Inner]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
+        write = _py_file_write(node, consts)
+        if write:
+            found.append(Inner(label, argv=write))
+            continue
         func = _dotted(node.func)
         if func is None:
             continue
@@ -111,6 +115,43 @@ def _python(code: str, label: str, ctx: ParseContext) -> list[Inner]:
             word = lit(path) if isinstance(path, str) else Word(None, "<path from code>")
             found.append(Inner(label, argv=tuple(lit(v) for v in verb) + (word,)))
     return found
+
+
+_PY_TRANSFER = {"os.rename": "mv", "os.replace": "mv", "shutil.move": "mv", "shutil.copy": "cp",
+                "shutil.copy2": "cp", "shutil.copyfile": "cp", "shutil.copytree": "cp"}
+_PATH_WRITES = {"write_text": "tee", "write_bytes": "tee", "unlink": "rm", "rename": "mv",
+                "replace": "mv"}
+
+
+def _py_file_write(node: ast.Call, consts: dict[str, str]) -> tuple[Word, ...]:
+    """A file write as the shell command with the same effect, so that rules about files
+    apply: ``open(p, "w")`` → ``tee p``, ``open(p, "a")`` → ``tee -a p``,
+    ``Path(p).write_text(…)`` → ``tee p``, ``os.replace(a, b)`` → ``mv a b``."""
+    func = node.func
+    args: list[ast.expr] = list(node.args)
+    if _dotted(func) in ("open", "io.open", "codecs.open"):
+        mode_node = args[1] if len(args) > 1 else next(
+            (k.value for k in node.keywords if k.arg == "mode"), None)
+        mode = _py_const(mode_node, consts) if mode_node is not None else "r"
+        if isinstance(mode, str) and not set(mode) & set("wax+"):
+            return ()
+        append = isinstance(mode, str) and "a" in mode
+        return (lit("tee"), *((lit("-a"),) if append else ()), *_py_paths(args[:1], consts))
+    if isinstance(func, ast.Attribute) and func.attr in _PATH_WRITES \
+            and isinstance(func.value, ast.Call) and func.value.args \
+            and _dotted(func.value.func) in ("Path", "pathlib.Path", "PosixPath"):
+        path_verb = _PATH_WRITES[func.attr]
+        paths = func.value.args[:1] + (args[:1] if path_verb == "mv" else [])
+        return (lit(path_verb), *_py_paths(paths, consts))
+    verb = _PY_TRANSFER.get(_dotted(func) or "")
+    if verb and len(args) >= 2:
+        return (lit(verb), *_py_paths(args[:2], consts))
+    return ()
+
+
+def _py_paths(nodes: list[ast.expr], consts: dict[str, str]) -> list[Word]:
+    values = [_py_const(n, consts) for n in nodes]
+    return [lit(v) if isinstance(v, str) else Word(None, "<path from code>") for v in values]
 
 
 def _py_shell_arg(node: ast.Call, label: str, ctx: ParseContext,

@@ -133,6 +133,8 @@ def _flag_script(flags: tuple[str, ...], label: str):  # type: ignore[no-untyped
                 ctx: ParseContext) -> list[Inner]:
         for i, word in enumerate(args):
             value = word.value or ""
+            if value == "--":  # the options end; what follows is the command's own argv
+                break
             if value in flags and i + 1 < len(args):
                 target = args[i + 1]
                 if target.value is None:
@@ -143,6 +145,44 @@ def _flag_script(flags: tuple[str, ...], label: str):  # type: ignore[no-untyped
                     return [Inner(label, script=value.split("=", 1)[1])]
         return []
     return handler
+
+
+_FLOCK = spec("-w --wait --timeout -E --conflict-exit-code")
+
+
+def _flock(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    """``flock [options] FILE -c SCRIPT`` or ``flock [options] FILE PROGRAM ARGS…``; the
+    ``-c`` counts only right after the lock file (``ionice -c 3`` is not a script)."""
+    index = after_options(args, _FLOCK)
+    if index is None or index + 1 >= len(args):
+        return []
+    rest = tuple(args[index + 1:])
+    if rest[0].value in ("-c", "--command"):
+        if len(rest) < 2:
+            return []
+        if rest[1].value is None:
+            return [Inner("flock -c", argv=(rest[1],))]
+        return [Inner("flock -c", script=rest[1].value)]
+    return [Inner("flock", argv=rest)]
+
+
+def _shellgate(name: str, args: Sequence[Word], command: Command,
+               ctx: ParseContext) -> list[Inner]:
+    """``shellgate [--config DIR] run [--timeout N] [--] ARGV…`` runs ARGV (behind its own
+    gate, which an agent could point at a config of its own); ``shellgate-sh [--config
+    DIR] [--shims-dir DIR] -c SCRIPT`` runs SCRIPT in bash."""
+    rest = list(args)
+    while rest and (rest[0].value or "").split("=")[0] in ("--config", "--shims-dir"):
+        rest = rest[1:] if "=" in (rest[0].value or "") else rest[2:]
+    if name == "shellgate-sh":
+        from shellgate.parse.unwrap import _shell
+
+        return _shell(name, rest, command, ctx)
+    if not rest or rest[0].value != "run":
+        return []
+    index = after_options(rest[1:], spec("--timeout"))
+    inner = tuple(rest[1 + index:]) if index is not None else ()
+    return [Inner("shellgate run", argv=inner)] if inner else []
 
 
 def _nix(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
@@ -209,7 +249,7 @@ register("watch", _watch)
 register("parallel", _parallel)
 register("su", _flag_script(("-c", "--command", "--session-command"), "su -c"))
 register("runuser", _flag_script(("-c", "--command"), "runuser -c"))
-register("flock", _flag_script(("-c", "--command"), "flock -c"))
+register("flock", _flock)
 register("script", _flag_script(("-c", "--command"), "script -c"))
 register("nix-shell", _flag_script(("--run", "--command"), "nix-shell --run"))
 register("nix", _nix)
@@ -217,4 +257,6 @@ register("tmux", _tmux)
 register("screen", _screen)
 register("at", _at)
 register("ansible", _ansible)
+register("shellgate", _shellgate)
+register("shellgate-sh", _shellgate)
 register("batch", _at)

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 from shellgate.model import Command, Stdin, Word, lit
 from shellgate.parse.context import ParseContext
-from shellgate.parse.wrappers import PREFIX, RUNNERS, WrapSpec, after_options, is_assignment
+from shellgate.parse.wrappers import PREFIX, RUNNERS, WrapSpec, after_options
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish",
                     "rbash", "busybox-sh"})
 INTERPRETERS = frozenset({"python", "python2", "python3", "pypy", "pypy3", "node", "nodejs",
                           "perl", "ruby", "php", "deno", "bun", "lua", "Rscript", "osascript"})
-_MAX_FANOUT = 16
 
 
 @dataclass(frozen=True)
@@ -88,11 +87,12 @@ def _runner(name: str, args: Sequence[Word]) -> list[Inner]:
         if len(args) < len(path) or any(a.value != p for a, p in zip(args, path, strict=False)):
             continue
         rest = args[len(path):]
-        for flag in spec.script_flags:
-            for i, word in enumerate(rest[:-1]):
-                if word.value == flag:
-                    return [Inner(f"{name} {' '.join(path)}".strip(), script=rest[i + 1].show())]
         index = after_options(rest, spec)
+        options = rest[: index if index is not None else len(rest)]
+        for flag in spec.script_flags:  # only the runner's own options: not `ionice -c 3`
+            for i, word in enumerate(options):
+                if word.value == flag and i + 1 < len(rest):
+                    return [Inner(f"{name} {' '.join(path)}".strip(), script=rest[i + 1].show())]
         if index is None or index >= len(rest):
             return []
         return [Inner(f"{name} {' '.join(path)}".strip(), argv=tuple(rest[index:]))]
@@ -169,7 +169,30 @@ def _eval(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) 
     return [Inner("eval", script=" ".join(a.value or "" for a in args))] if args else []
 
 
+_CODE_VARIABLES = frozenset({"PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS4", "BASH_ENV", "ENV"})
+
+
+def is_code_variable(name: str) -> bool:
+    """Variables whose value a later bash runs or expands (``PS4='$(…)' bash -x``)."""
+    return name in _CODE_VARIABLES or name.startswith("BASH_FUNC_")
+
+
+def code_in_variable(name: str, value: str) -> str | None:
+    """The shell code that setting ``name=value`` hands to a later bash; None when
+    shellgate cannot tell (a prompt with backslash escapes, decoded before expansion)."""
+    if name == "PROMPT_COMMAND":
+        return value
+    if name in ("BASH_ENV", "ENV"):
+        return ". '" + value.replace("'", "'\\''") + "'"
+    if name.startswith("BASH_FUNC_"):  # an exported function: `BASH_FUNC_ls%%=() { …; }`
+        return "f" + value
+    if "\\" in value:
+        return None
+    return 'echo "' + value + '"'  # prompts: expansions and substitutions run
+
+
 def _env(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    code: list[Inner] = []
     i = 0
     while i < len(args):
         value = args[i].value
@@ -178,6 +201,9 @@ def _env(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
         if value in ("-S", "--split-string") and i + 1 < len(args):
             tail = " ".join(w.show() for w in args[i + 1:])
             return [Inner("env -S", script=tail)]
+        if value.startswith("--split-string="):
+            tail = " ".join(w.show() for w in args[i + 1:])
+            return [Inner("env -S", script=f"{value.partition('=')[2]} {tail}")]
         if value.startswith("-S") and len(value) > 2:
             tail = " ".join(w.show() for w in args[i + 1:])
             return [Inner("env -S", script=f"{value[2:]} {tail}")]
@@ -187,44 +213,22 @@ def _env(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
         if value == "--":
             i += 1
             break
-        if value.startswith("-") or is_assignment(value):
+        if "=" in value and not value.startswith(("-", "=")):  # env takes any NAME=VALUE
+            key, _, setting = value.partition("=")
+            if is_code_variable(key):
+                script = code_in_variable(key, setting)
+                if script is None:
+                    ctx.problem("dynamic-code", f"{key} is set to code shellgate cannot read")
+                else:
+                    code.append(Inner(f"env {key}", script=script))
+            i += 1
+            continue
+        if value.startswith("-"):
             i += 1
             continue
         break
     inner = tuple(args[i:])
-    return [Inner("env", argv=inner)] if inner else []
-
-
-def _xargs(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
-    from shellgate.parse.wrappers import XARGS
-
-    index = after_options(args, XARGS)
-    template = tuple(args[index:]) if index is not None and index < len(args) else (lit("echo"),)
-    replace = _xargs_replace(args[: index if index is not None else len(args)])
-    stdin = command.stdin.text
-    if stdin is None:
-        unknown = Word(None, "<xargs input>")
-        if replace:
-            return [Inner("xargs", argv=tuple(unknown if w.value and replace in w.value else w
-                                              for w in template))]
-        return [Inner("xargs", argv=template + (unknown,))]
-    if replace:
-        lines = [ln for ln in stdin.split("\n") if ln.strip()][:_MAX_FANOUT]
-        return [Inner("xargs", argv=tuple(lit(w.value.replace(replace, ln)) if w.value else w
-                                          for w in template)) for ln in lines]
-    return [Inner("xargs", argv=template + tuple(lit(t) for t in stdin.split()))]
-
-
-def _xargs_replace(options: Sequence[Word]) -> str | None:
-    for i, word in enumerate(options):
-        value = word.value or ""
-        if value in ("-I", "--replace") and i + 1 < len(options):
-            return options[i + 1].value or "{}"
-        if value.startswith("-I") and len(value) > 2:
-            return value[2:]
-        if value.startswith("--replace") or value == "-i" or value.startswith("-i"):
-            return value.partition("=")[2] or value[2:] or "{}"
-    return None
+    return code + ([Inner("env", argv=inner)] if inner else [])
 
 
 def _find(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
@@ -249,6 +253,18 @@ def _find(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) 
             i = j
         i += 1
     return found
+
+
+def _trap(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    """``trap 'SCRIPT' SIGNAL…`` runs SCRIPT later (not ``trap -p``, ``-l``, ``- SIG``)."""
+    rest = list(args)
+    if rest and rest[0].value == "--":
+        rest = rest[1:]
+    if len(rest) < 2 or rest[0].value in ("-", "-p", "-l", ""):
+        return []
+    if rest[0].value is None:
+        return [Inner("trap", argv=(rest[0],))]
+    return [Inner("trap", script=rest[0].value)]
 
 
 _GIT_GLOBAL = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
@@ -294,9 +310,9 @@ _SPECIAL: dict[str, Callable[[str, Sequence[Word], Command, ParseContext], list[
     ".": _source,
     "eval": _eval,
     "env": _env,
-    "xargs": _xargs,
     "find": _find,
     "git": _git,
+    "trap": _trap,
 }
 
 

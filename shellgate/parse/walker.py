@@ -8,12 +8,17 @@ its standard output when it is statically known (``echo``, ``printf``, ``cat <<E
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from shellgate.model import NO_STDIN, Command, Redirect, Stdin, Word
 from shellgate.parse import words as W
 from shellgate.parse.context import MAX_PIPELINE, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.outputs import static_output
+from shellgate.parse.redirects import WORD_NODES, Redirections
+from shellgate.parse.unwrap import code_in_variable, is_code_variable
+from shellgate.parse.wrappers import is_assignment
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -21,10 +26,9 @@ if TYPE_CHECKING:
     from shellgate.parse.expand import Expander
 
 _DECLARE = {"export", "declare", "typeset", "local", "readonly"}
-_OUT_OPS = {">", ">>", "&>", "&>>", ">|", ">&"}
 
 
-class Walker:
+class Walker(Redirections):
     """Turns one script's syntax tree into Commands recorded in the shared context."""
 
     def __init__(
@@ -100,9 +104,7 @@ class Walker:
             if body is not None:
                 self.stmt(body, NO_STDIN, depth + 1)
             return None
-        if kind in ("word", "string", "raw_string", "concatenation", "simple_expansion",
-                    "expansion", "command_substitution", "process_substitution",
-                    "ansi_c_string", "arithmetic_expansion", "translated_string"):
+        if kind in WORD_NODES and kind != "number":
             self.x.words(self, node, depth + 1)
             return None
         if kind == "for_statement":
@@ -110,137 +112,51 @@ class Walker:
             if var is not None:
                 self.ctx.env.pop(self.text(var), None)
         outputs: list[str | None] = []
-        for child in node.named_children:
-            outputs.append(self.stmt(child, stdin, depth + 1))
-        if kind in ("program", "subshell", "compound_statement") and len(outputs) == 1:
+        with self.scope(kind == "subshell"):
+            for child in node.named_children:
+                outputs.append(self.stmt(child, stdin, depth + 1))
+        if kind in ("program", "subshell", "compound_statement", "negated_command") \
+                and len(outputs) == 1:
             return outputs[0]
         return None
 
-    def pipeline(self, stages: list[Node], stdin: Stdin, depth: int) -> str | None:
+    @contextlib.contextmanager
+    def scope(self, subshell: bool = True) -> Iterator[None]:
+        """Variables set in a subshell, a pipeline stage or a substitution do not outlive it
+        (`echo | F=--dry-run; terraform destroy $F` runs without the flag)."""
+        env, arrays = dict(self.ctx.env), dict(self.ctx.arrays)
+        try:
+            yield
+        finally:
+            if subshell:
+                self.ctx.env, self.ctx.arrays = env, arrays
+
+    def pipeline(self, stages: list[Node], stdin: Stdin, depth: int,
+                 last: tuple[Stdin | None, list[Redirect], list[Word]] | None = None) -> str | None:
+        """Walk the stages; ``last`` holds the redirections written after the pipeline,
+        which bash applies to its last command (``echo | bash <<EOF``)."""
         output: str | None = None
         current = stdin
         if len(stages) > MAX_PIPELINE:
             self.ctx.problem("too-complex", f"a pipeline of {len(stages)} stages", self.via)
         for index, stage in enumerate(stages):
-            output = self.stmt(stage, current, depth + 1)
+            if last is not None and index + 1 == len(stages):
+                own_in, redirects, args = last
+                own_in = own_in if own_in is not None else current
+                if stage.type == "command":
+                    output = self.command(stage, own_in, tuple(redirects), depth + 1, args)
+                else:
+                    output = self.stmt(stage, own_in, depth + 1)
+                    self._mark_redirects(redirects)
+                break
+            with self.scope(len(stages) > 1):
+                output = self.stmt(stage, current, depth + 1)
             if index + 1 < len(stages):
                 if output is not None:
                     current = Stdin(text=output)
                 else:
                     current = Stdin(opaque=f"the output of `{self.text(stage)[:60]}`")
         return output
-
-    def redirected(self, node: Node, stdin: Stdin, depth: int) -> str | None:
-        body = node.child_by_field_name("body")
-        redirects: list[Redirect] = []
-        extra_args: list[Word] = []
-        rest: list[Node] = []
-        for child in node.named_children:
-            if child is body or child == body:
-                continue
-            stdin = self.redirect(child, stdin, redirects, extra_args, rest, depth)
-        output: str | None = None
-        if body is not None:
-            if body.type == "command":
-                output = self.command(body, stdin, tuple(redirects), depth + 1, extra_args)
-            else:
-                output = self.stmt(body, stdin, depth + 1)
-                self._mark_redirects(redirects)
-        output = self._write_targets(redirects, output)
-        for tail in rest:
-            if tail.type == "pipeline":
-                tail_in = Stdin(text=output) if output is not None else Stdin(
-                    opaque="the output of a here-document command")
-                output = self.pipeline(list(tail.named_children), tail_in, depth + 1)
-            else:
-                output = self.stmt(tail, NO_STDIN, depth + 1)
-        return output
-
-    def _mark_redirects(self, redirects: list[Redirect]) -> None:
-        for redirect in redirects:
-            if redirect.op in _OUT_OPS and redirect.target is not None:
-                self.ctx.add(Command((), (redirect,), NO_STDIN, self.via))
-
-    def _write_targets(self, redirects: list[Redirect], output: str | None) -> str | None:
-        for redirect in redirects:
-            if redirect.op in (">", ">|", ">>", "&>", "&>>") and redirect.target is not None:
-                path = redirect.target.value
-                if path is not None and redirect.fd in (None, 1):
-                    if output is not None:
-                        self.ctx.write(path, output, append=redirect.op.endswith(">>"))
-                    else:
-                        self.ctx.written.pop(path, None)
-                    return None
-        return output
-
-    def redirect(
-        self,
-        node: Node,
-        stdin: Stdin,
-        redirects: list[Redirect],
-        extra_args: list[Word],
-        rest: list[Node],
-        depth: int,
-    ) -> Stdin:
-        """Record one redirect; return the stdin the command will see."""
-        fd_node = node.child_by_field_name("descriptor")
-        fd_text = self.text(fd_node) if fd_node is not None else ""
-        fd = int(fd_text) if fd_text.isdigit() else None
-        if node.type == "heredoc_redirect":
-            body_text = ""
-            quoted = False
-            for child in node.named_children:
-                if child.type == "heredoc_start":
-                    quoted = any(q in self.text(child) for q in "'\"\\")
-                elif child.type == "heredoc_body":
-                    body_text = self.heredoc_body(child, quoted, depth)
-                elif child.type not in ("heredoc_end", "heredoc_content"):
-                    rest.append(child)
-            redirects.append(Redirect("<<", None, fd, body_text))
-            return Stdin(text=body_text)
-        if node.type == "herestring_redirect":
-            value = W.unescape_unquoted("")
-            parts = [c for c in node.named_children]
-            words = [w for part in parts for w in self.x.words(self, part, depth + 1)]
-            value = " ".join(w.show() for w in words)
-            dynamic = any(w.dynamic for w in words)
-            redirects.append(Redirect("<<<", None, fd, value))
-            if dynamic:
-                return Stdin(opaque=f"a here-string with run-time parts: {value[:60]}")
-            return Stdin(text=value + "\n")
-        op = next((self.text(c) for c in node.children if not c.is_named), ">")
-        dests = [c for c in node.children_by_field_name("destination")]
-        if not dests:
-            dests = [c for c in node.named_children if c.type != "file_descriptor"]
-        target: Word | None = None
-        for index, dest in enumerate(dests):
-            resolved = self.x.words(self, dest, depth + 1)
-            if index == 0:
-                target = resolved[0] if resolved else None
-            else:
-                extra_args.extend(resolved)
-        redirects.append(Redirect(op, target, fd))
-        if op == "<" and fd in (None, 0) and target is not None:
-            if target.value is None:
-                return Stdin(opaque=f"a file named at run time ({target.show()})")
-            content = self.ctx.read(target.value)
-            if content is None:
-                return Stdin(opaque=f"{target.value} is not visible", files=(target.value,))
-            return Stdin(text=content, files=(target.value,))
-        return stdin
-
-    def heredoc_body(self, node: Node, quoted: bool, depth: int) -> str:
-        if quoted:
-            return self.text(node)
-        pieces: list[str] = []
-        pos = node.start_byte
-        for child in node.named_children:
-            pieces.append(self.src[pos : child.start_byte].decode("utf-8", "surrogateescape"))
-            resolved = self.x.words(self, child, depth + 1)
-            pieces.append(" ".join(w.show() for w in resolved))
-            pos = child.end_byte
-        pieces.append(self.src[pos : node.end_byte].decode("utf-8", "surrogateescape"))
-        return W.unescape_double("".join(pieces))
 
     # --- variables ----------------------------------------------------------------------
 
@@ -259,6 +175,7 @@ class Walker:
             return
         self.ctx.arrays.pop(name, None)
         resolved = self.x.words(self, value_node, depth + 1, split=False)
+        self._code_variable(node, resolved)
         if len(resolved) == 1 and resolved[0].value is not None and "+=" not in self.text(node):
             self.ctx.env[name] = resolved[0].value
         else:
@@ -283,32 +200,98 @@ class Walker:
     ) -> str | None:
         argv: list[Word] = []
         own_redirects = list(redirects)
+        word_end: int | None = None  # end of the previous word node
+        boundary = True  # a blank separates the next piece from the last word
+        glued = self._touching_tails(node)
+        absorbed = {n.start_byte for nodes in glued.values() for n in nodes}
+        assigned: list[tuple[Node, list[Word]]] = []
         for child in node.named_children:
             kind = child.type
+            if child.start_byte in absorbed:
+                continue
             if kind == "variable_assignment":
                 value = child.child_by_field_name("value")
-                if value is not None:
-                    self.x.words(self, value, depth + 1)
+                found = [] if value is None else self.x.words(self, value, depth + 1, split=False)
+                pieces = glued.get(child.start_byte, ())
+                found = self._glue_tails(found, child.end_byte, pieces, depth)
+                assigned.append((child, found))
+                self._code_variable(child, found)
+                word_end, boundary = None, True
             elif kind in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 more: list[Word] = []
                 tails: list[Node] = []
-                stdin = self.redirect(child, stdin, own_redirects, more, tails, depth)
+                stdin = self.redirect(child, stdin, own_redirects, more, tails, depth,
+                                      glued.get(child.start_byte, ()))
                 argv.extend(more)
-            elif kind == "command_name":
-                argv.extend(self.x.words(self, child.named_children[0], depth + 1)
-                            if child.named_children else [])
+                word_end, boundary = None, True
+            elif kind == "comment":
+                word_end, boundary = None, True
             else:
-                argv.extend(self.x.words(self, child, depth + 1))
+                target = child
+                if kind == "command_name":
+                    if not child.named_children:
+                        continue
+                    target = child.named_children[0]
+                resolved = self.x.words(self, target, depth + 1)
+                if self.src[child.start_byte:child.start_byte + 1] == b"\n":
+                    # tree-sitter-bash glues a line that starts with `\` onto the command
+                    # above (`ls\n\\rm -rf /`): bash runs two commands
+                    if argv:
+                        self.emit(argv, tuple(own_redirects[len(redirects):]), stdin, depth)
+                    argv, own_redirects, stdin = [], list(redirects), NO_STDIN
+                    word_end, boundary = None, True
+                    resolved[:1] = [W.lstrip_word(w) for w in resolved[:1]]
+                if word_end is not None:
+                    gap = self.src[word_end:child.start_byte].decode("utf-8", "surrogateescape")
+                    first = target.children[0] if target.children else target
+                    if "string" in (target.type, first.type) and gap.endswith("$"):
+                        gap = gap[:-1]  # the `$` of a $"…" string
+                    boundary = W.add_gap_words(argv, gap, boundary)
+                if resolved and argv and not boundary:
+                    argv[-1:] = [W.glue(argv[-1], "", resolved)]
+                else:
+                    argv.extend(resolved)
+                word_end, boundary = child.end_byte, not resolved
         if extra_args:
             argv.extend(extra_args)
-        if not argv:
+        if not argv:  # only assignments (tree-sitter-bash made `A=''\\x` a command)
+            for child, found in assigned:
+                name = child.child_by_field_name("name")
+                key = self.text(name) if name is not None else ""
+                if len(found) == 1 and found[0].value is not None and "+=" not in self.text(child):
+                    self.ctx.env[key] = found[0].value
+                else:
+                    self.ctx.env.pop(key, None)
             return None
         return self.emit(argv, tuple(own_redirects), stdin, depth)
+
+    def _code_variable(self, node: Node | str, value: list[Word]) -> None:
+        """``PROMPT_COMMAND=…``, ``PS4=…``, ``BASH_ENV=…``: code a later bash runs."""
+        if not isinstance(node, str):
+            name_node = node.child_by_field_name("name")
+            node = self.text(name_node) if name_node is not None else ""
+        if not is_code_variable(node) or not value or value == [Word("", value[0].source)]:
+            return
+        script = code_in_variable(node, value[0].value or "") if len(value) == 1 else None
+        if script is not None and value[0].value is not None:
+            self.x.nested(script, self.via + (f"${node}",), NO_STDIN, None, self.nesting + 1)
+        else:
+            self.ctx.problem("dynamic-code", f"{node} is set to code shellgate cannot read",
+                             self.via)
 
     def emit(
         self, argv: list[Word], redirects: tuple[Redirect, ...], stdin: Stdin, depth: int
     ) -> str | None:
         """Record a resolved command, expanding aliases and same-script functions."""
+        argv, misplaced = W.strip_reserved(argv)
+        if set(misplaced) - {"{", "}", "!", "time", "-p"}:
+            self.ctx.problem("parse-error", f"reserved word {misplaced[0]!r} taken for a "
+                             "command name", self.via)
+        while misplaced and argv and is_assignment(argv[0].source):
+            key, _, value = argv.pop(0).show().partition("=")  # `{ A=1 cmd` misread as words
+            self._code_variable(key.rstrip("+"), [Word(value, value)])
+        if not argv:
+            return None
         name = argv[0].value
         if name is not None and name in self.ctx.aliases and depth < MAX_SYNTAX_DEPTH:
             alias = self.ctx.aliases.pop(name)
@@ -318,7 +301,8 @@ class Walker:
                               self.nesting + 1)
             finally:
                 self.ctx.aliases[name] = alias
-            return None
+            # and the command itself: bash -c expands no alias, nor one defined on the
+            # same line (`alias rm=echo; rm -rf /` runs rm)
         if name is not None and name in self.calling and name in self.functions:
             self.ctx.problem("recursive-function", f"function {name} calls itself", self.via)
         if name is not None and name in self.functions and name not in self.calling:

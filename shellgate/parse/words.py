@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from shellgate.model import Word
 
 _ANSI_SIMPLE = {
     "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n",
@@ -13,27 +16,22 @@ _MAX_BRACE_WORDS = 64
 
 def unescape_unquoted(text: str) -> str:
     """Remove backslash quoting from an unquoted word (``\\r\\m`` → ``rm``)."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            if text[i + 1] != "\n":
-                out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+    return _unescape(text, None)
 
 
 def unescape_double(text: str) -> str:
     """Backslash rules inside double quotes: only ``$ ` " \\`` and newline are special."""
+    return _unescape(text, '$`"\\\n')
+
+
+def _unescape(text: str, special: str | None) -> str:
+    """Drop each quoting backslash (before any character, or only before ``special``);
+    a backslash-newline pair disappears."""
     out: list[str] = []
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\\n':
+        if ch == "\\" and i + 1 < len(text) and (special is None or text[i + 1] in special):
             if text[i + 1] != "\n":
                 out.append(text[i + 1])
             i += 2
@@ -41,6 +39,114 @@ def unescape_double(text: str) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
+
+
+RESERVED = frozenset({"{", "}", "!", "if", "then", "else", "elif", "fi", "do", "done", "while",
+                      "until", "for", "case", "esac", "select", "function", "coproc"})
+"""Bash reserved words: never a command name when unquoted at the start of a command."""
+
+
+def strip_reserved(argv: Sequence[Word]) -> tuple[list[Word], list[str]]:
+    """Split leading unquoted reserved words off an argv.
+
+    tree-sitter-bash parses ``! { git push -f; }`` and ``time { x; }`` as a command named
+    ``{`` (and ``! if …`` as commands named ``if``, ``then``, ``fi``). Returns the real
+    command's words and the reserved words that were taken for its name.
+    """
+    index = 0
+    while index < len(argv):
+        if _reserved(argv[index]):
+            index += 1
+            continue
+        # `time { …; }` and `time -p ! …`: the keyword before a misread reserved word
+        after = index + 1 + (index + 1 < len(argv) and argv[index + 1].value == "-p")
+        if argv[index].value == "time" == argv[index].source and after < len(argv) \
+                and _reserved(argv[after]):
+            index = after
+            continue
+        break
+    return list(argv[index:]), [w.value or "" for w in argv[:index]]
+
+
+def _reserved(word: Word) -> bool:
+    value = word.value
+    if value is None or word.source != value:
+        return False
+    return value in RESERVED or (bool(value.strip()) and set(value) <= set("{}! \t\n"))
+
+
+def gap_pieces(gap: str) -> list[str | None]:
+    """Word text hiding in the source between two word nodes, as bash reads it.
+
+    tree-sitter-bash leaves some characters outside its word nodes (``"--"\\force`` is
+    two nodes, the escaped tab in ``a\\<TAB>b`` belongs to neither). Returns the pieces:
+    a string is literal word text, None an unescaped blank (a word boundary). Line
+    continuations vanish; ``[]`` means the nodes touch.
+    """
+    pieces: list[str | None] = []
+    text = gap.replace("\\\n", "")
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in " \t\n":
+            if not pieces or pieces[-1] is not None:
+                pieces.append(None)
+            i += 1
+            continue
+        if ch == "\\" and i + 1 < len(text):
+            ch, i = text[i + 1], i + 2
+        else:
+            i += 1
+        if pieces and pieces[-1] is not None:
+            pieces[-1] += ch
+        else:
+            pieces.append(ch)
+    return pieces
+
+
+def add_gap_words(argv: list[Word], gap: str, boundary: bool) -> bool:
+    """Add the word text of ``gap`` (see ``gap_pieces``) to ``argv``, gluing onto the last
+    word unless ``boundary``; return whether a blank now ends the last word."""
+    for piece in gap_pieces(gap):
+        if piece is None:
+            boundary = True
+        elif boundary or not argv:
+            argv.append(Word(piece, piece))
+            boundary = False
+        else:
+            argv[-1] = glue(argv[-1], piece, [])
+    return boundary
+
+
+def lstrip_word(word: Word) -> Word:
+    """``word`` without the unescaped blanks tree-sitter-bash left at its start."""
+    if word.value is None:
+        return Word(None, word.source.lstrip(), word.prefix.lstrip())
+    return Word(word.value.lstrip(" \t\n"), word.source.lstrip())
+
+
+def glue(left: Word, joint: str, right: list[Word]) -> Word:
+    """One word from touching pieces; run-time or multi-word pieces make it dynamic."""
+    source = left.source + joint + "".join(w.source for w in right)
+    if len(right) <= 1 and left.value is not None and all(w.value is not None for w in right):
+        return Word(left.value + joint + "".join(w.value or "" for w in right), source)
+    prefix = left.prefix if left.value is None else left.value + joint + (
+        right[0].prefix if right and right[0].value is None else "")
+    return Word(None, source, prefix)
+
+
+def ansi_c_end(text: str) -> int:
+    """Index of the quote that closes the ``$'…'`` string at the start of ``text`` (-1 if
+    none): a backslash escapes the next character, so ``$'\\\\'`` ends at its third quote."""
+    i = 2
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == "'":
+            return i
+        i += 1
+    return -1
 
 
 def decode_escapes(body: str, *, octal_needs_zero: bool = False) -> str:

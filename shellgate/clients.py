@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from shellgate.clients_pty import ClientExited
 from shellgate.config import Config
 from shellgate.errors import REFUSED, ShellgateError
+from shellgate.fsutil import read_payload_file
 from shellgate.interactive_tty import (
     LineRejected,
     check_line,
@@ -98,12 +99,6 @@ def _is_shim(path: str) -> bool:
     return bool(is_shim_file(path))
 
 
-def _read_file(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(8 * 1024 * 1024 + 1)
-    except OSError:
-        return None
 
 
 def _gate_invocation(argv: list[str], config: Config, rules: RuleSet) -> None:
@@ -111,7 +106,7 @@ def _gate_invocation(argv: list[str], config: Config, rules: RuleSet) -> None:
     from shellgate.gate import require_approval
 
     def decide() -> Decision:
-        return evaluate_argv(list(argv), rules, _read_file)
+        return evaluate_argv(list(argv), rules, read_payload_file)
 
     require_approval(decide(), shlex.join(argv), list(argv), config, config.approval_timeout,
                      decide, redeem=True)

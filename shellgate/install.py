@@ -343,26 +343,10 @@ def plan_uninstall(config: Config) -> Plan:
 
 
 def write_bytes_atomic(target: str, data: bytes, mode: int) -> None:
-    """Replace ``target`` with ``data`` so readers see the old or the new bytes, never half."""
-    directory, name = os.path.split(target)
-    tmp = os.path.join(directory, f".{name}.shellgate-{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fchmod(fd, mode)
-        if os.getuid() == 0 and os.path.exists(target):
-            st = os.stat(target)
-            os.fchown(fd, st.st_uid, st.st_gid)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(tmp)
-        raise
-    os.close(fd)
-    os.replace(tmp, target)
+    """Replace ``target`` with ``data`` atomically (``shellgate.fsutil.write_atomic``)."""
+    from shellgate.fsutil import write_atomic
+
+    write_atomic(target, data, mode)
 
 
 def apply(plan: Plan) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from shellgate.config import Config
 from shellgate.errors import REFUSED, ShellgateError
+from shellgate.fsutil import read_payload_file
 from shellgate.interactive_bash import BashChild, SessionBroken, child_env
 from shellgate.interactive_checks import (
     SessionMemory,
@@ -36,16 +37,6 @@ from shellgate.model import Decision, Finding, Script
 from shellgate.rules.model import RuleSet
 
 CONTINUATION = "shellgate-sh> "
-MAX_FILE_BYTES = 8 * 1024 * 1024
-
-
-def read_payload_file(path: str) -> bytes | None:
-    """A file a line reads its payload from (relative to the session's directory)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_FILE_BYTES + 1)
-    except OSError:
-        return None
 
 
 def run_session(config_dir: str | None, shims_dir: str | None = None) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from shellgate.config import Config
 from shellgate.errors import REFUSED, ShellgateError
+from shellgate.fsutil import read_payload_file
 from shellgate.model import Decision
 
 USAGE = ("usage: shellgate-sh [--config DIR] [-l] -c STRING [NAME [ARGS…]] | "
@@ -70,7 +71,7 @@ def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     rules = config.rules()
 
     def decide() -> Decision:
-        return evaluate(text, rules, _read)
+        return evaluate(text, rules, read_payload_file)
 
     approved = require_approval(decide(), text, argv, config, config.approval_timeout, decide)
     return config, approved
@@ -105,12 +106,6 @@ def _exec(bash: str, args: list[str], gated: Gated) -> int:
     return status if status >= 0 else 128 - status
 
 
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(8 * 1024 * 1024 + 1)
-    except OSError:
-        return None
 
 
 def run(argv: list[str]) -> int:
@@ -127,7 +122,7 @@ def run(argv: list[str]) -> int:
         gated = _gate(command, ["bash", "-c", command, *positional], config_dir)
         return _exec(bash, [*options, "-c", command, *positional], gated)
     if script is not None:
-        content = _read(script)
+        content = read_payload_file(script)
         if content is None:
             raise ShellgateError(f"cannot read script {script}", 127)
         gated = _gate(content.decode("utf-8", "surrogateescape"), ["bash", script, *positional],

@@ -14,19 +14,11 @@ import click
 from shellgate.config import Config
 from shellgate.engine import evaluate, evaluate_argv
 from shellgate.errors import ShellgateError
+from shellgate.fsutil import read_payload_file
 from shellgate.model import Decision
 from shellgate.parse.context import mapping_reader
 from shellgate.report import decision_json, dumps, explain
 from shellgate.rules.model import RuleSet
-
-
-def _disk_reader(path: str) -> bytes | None:
-    """Payload files are read from the working directory, bounded."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(8 * 1024 * 1024 + 1)
-    except OSError:
-        return None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,9 +55,9 @@ def check(ctx: click.Context, command: str | None, as_json: bool, argv: tuple[st
         raise click.UsageError("give exactly one of -c STRING or -- ARGV…")
     rules = _rules(ctx)
     if command is not None:
-        shown, decision = command, evaluate(command, rules, _disk_reader)
+        shown, decision = command, evaluate(command, rules, read_payload_file)
     else:
-        shown, decision = " ".join(argv), evaluate_argv(list(argv), rules, _disk_reader)
+        shown, decision = " ".join(argv), evaluate_argv(list(argv), rules, read_payload_file)
     click.echo(dumps(decision_json(shown, decision)) if as_json else explain(shown, decision))
 
 
@@ -91,7 +83,7 @@ def run(ctx: click.Context, timeout: float | None, argv: tuple[str, ...]) -> Non
     stdin = Stdin(text=data.decode("utf-8", "surrogateescape")) if data is not None else Stdin()
 
     def redecide() -> Decision:
-        return evaluate_argv(list(argv), rules, _disk_reader, stdin)
+        return evaluate_argv(list(argv), rules, read_payload_file, stdin)
 
     require_approval(redecide(), shlex.join(argv), list(argv), config,
                      timeout or config.approval_timeout, redecide)
@@ -207,7 +199,7 @@ def scan(ctx: click.Context, fmt: str, source: IO[str]) -> None:
     """Decide on many commands: JSON Lines with a "cmd" string, or plain lines."""
     rules = _rules(ctx)
     for cmd, files in _scan_inputs(source):
-        reader = mapping_reader(files) if files is not None else _disk_reader
+        reader = mapping_reader(files) if files is not None else read_payload_file
         decision = evaluate(cmd, rules, reader)
         if fmt == "jsonl":
             click.echo(dumps(decision_json(cmd, decision, full=False)

@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -223,19 +222,10 @@ def _uninstall_one(target: JsonEdit | FileDrop, record: dict[str, Any] | None,
 
 
 def write_bytes(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to ``path`` atomically: a temp file beside it, fsync, os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.shellgate-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically (``shellgate.fsutil.write_atomic``)."""
+    from shellgate.fsutil import write_atomic
+
+    write_atomic(path, data, mode)
 
 
 def _manifest_path(config: Config) -> Path:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import IO, TYPE_CHECKING
 
+from shellgate.fsutil import read_payload_file
 from shellgate.hooks.model import (
     Answer,
     BadInput,
@@ -83,13 +84,6 @@ def _no_nan(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
-def _read_file(path: str) -> bytes | None:
-    """Payload files are read relative to the command's working directory, bounded."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(8 * 1024 * 1024 + 1)
-    except OSError:
-        return None
 
 
 def _alarm(_signum: int, _frame: FrameType | None) -> None:
@@ -148,7 +142,7 @@ def _decide(request: HookRequest, load: Callable[[], Config], started: float) ->
                             f"{exc.strerror}")
     command = request.command
     rules = config.rules()
-    decision = evaluate(command, rules, _read_file)
+    decision = evaluate(command, rules, read_payload_file)
     if decision.verdict == "allow":
         return Verdict("allow")
     if decision.verdict == "deny":
@@ -177,7 +171,7 @@ def _approve(request: HookRequest, decision: Decision, config: Config, rules: Ru
                  decision.findings[0])
 
     def redecide() -> Decision:
-        return evaluate(command, rules, _read_file)
+        return evaluate(command, rules, read_payload_file)
 
     left = request.budget - (time.monotonic() - started) - 2
     timeout = min(config.approval_timeout, left)

@@ -1,0 +1,45 @@
+"""Writing files the way every part of shellgate must: atomically, never half-written."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
+"""Payload files larger than this are not inspected (and so fail closed)."""
+
+
+def write_atomic(path: Path | str, data: bytes | str, mode: int = 0o600) -> None:
+    """Replace ``path`` so readers see the old or the new content, never half of it: a
+    temp file beside it, fsync, ``os.replace``; as root the old owner is kept."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.shellgate-", dir=target.parent)
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fchmod(fd, mode)
+            if os.getuid() == 0 and target.exists():
+                stat = target.stat()
+                os.fchown(fd, stat.st_uid, stat.st_gid)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_payload_file(path: str) -> bytes | None:
+    """A file a command reads its payload from, relative to the working directory and
+    bounded (one byte over the cap, so an oversized file is noticed); None if unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_PAYLOAD_BYTES + 1)
+    except OSError:
+        return None

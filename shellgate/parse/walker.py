@@ -279,6 +279,22 @@ class Walker(Redirections):
             self.ctx.problem("dynamic-code", f"{node} is set to code shellgate cannot read",
                              self.via)
 
+    def _builtin_table(self, name: str, args: list[Word]) -> None:
+        """``hash -p PATH NAME`` makes NAME run PATH (like an alias); ``enable -f`` loads a
+        builtin from a shared object shellgate cannot read."""
+        if name == "enable":
+            if any((w.value or "").startswith("-") and "f" in (w.value or "") for w in args):
+                self.ctx.problem("dynamic-code", "enable -f loads a builtin from a shared object",
+                                 self.via)
+            return
+        entries = _hash_entries(args)
+        for path, target in entries or []:
+            if path.value is None or target.value is None:
+                self.ctx.problem("dynamic-command", "hash -p with a run-time path or name",
+                                 self.via)
+                continue
+            self.ctx.aliases[target.value] = _requote(path)
+
     def emit(
         self, argv: list[Word], redirects: tuple[Redirect, ...], stdin: Stdin, depth: int
     ) -> str | None:
@@ -322,11 +338,25 @@ class Walker(Redirections):
                     self.ctx.aliases[alias_name] = value
                     self.x.nested(value, self.via + (f"alias {alias_name}",), NO_STDIN, None,
                                   self.nesting + 1)
+        if name in ("hash", "enable"):
+            self._builtin_table(name, argv[1:])
         command = Command(tuple(argv), redirects, stdin, self.via)
         if not self.ctx.add(command):
             return None
         self.x.unwrap(self, command)
         return static_output(self.ctx, command)
+
+
+def _hash_entries(args: list[Word]) -> list[tuple[Word, Word]] | None:
+    """``hash -p PATH NAME…``: (path, name) pairs; None when ``-p`` is absent."""
+    values = [w.value for w in args]
+    if "-p" not in values:
+        return None
+    at = values.index("-p")
+    if at + 1 >= len(args):
+        return []
+    path = args[at + 1]
+    return [(path, name) for name in args[at + 2:] if name.value != "--"]
 
 
 def _requote(word: Word) -> str:

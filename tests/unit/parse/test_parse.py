@@ -96,6 +96,8 @@ def test_words_resolve_as_bash_would(cmd: str, expected: list[str]) -> None:
     ("busybox rm -rf /x", ["rm", "-rf", "/x"]),
     ("ansible all -m shell -a 'rm -rf /x'", ["rm", "-rf", "/x"]),
     ("ansible web -a 'git push -f'", ["git", "push", "-f"]),
+    ("hash -p /bin/rm ls; ls -rf /x", ["/bin/rm", "-rf", "/x"]),
+    ("hash -p /usr/bin/git g; g push -f", ["/usr/bin/git", "push", "-f"]),
 ])
 def test_wrappers_are_unwrapped(cmd: str, inner: list[str]) -> None:
     assert inner in argvs(cmd)
@@ -110,6 +112,8 @@ def test_wrappers_are_unwrapped(cmd: str, inner: list[str]) -> None:
     ("$(" * 600 + "ls" + ")" * 600, "too-complex"),
     ("a\x00b", "bad-input"),
     (":(){ :|:& };:", "recursive-function"),
+    ("enable -f ./evil.so ls; ls", "dynamic-code"),
+    ('hash -p "$P" ls; ls', "dynamic-command"),
 ])
 def test_unknowable_is_reported(cmd: str, kind: str | None) -> None:
     script = parse(cmd)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 CACHE_NAME = "rules.cache"
 QUICK_NAME = "quick.index"
+SETTINGS_NAME = "config.toml"
 FORMAT = 5
 _GLOB = frozenset("*?[")
 # Wrappers whose handler only unwraps when one of these words appears.
@@ -43,6 +44,17 @@ def shipped_patterns_dir() -> str:
     return os.path.join(os.path.dirname(here), "patterns")
 
 
+def config_dir(explicit: str | None) -> str:
+    """``--config DIR`` made absolute with symlinks resolved, else ``~/.config/shellgate``
+    of the real user, ~ from the password database (never from the environment, which the
+    agent can set). Raises KeyError when the user has no password-database entry."""
+    if explicit:
+        return os.path.realpath(explicit)
+    import pwd
+
+    return os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".config", "shellgate")
+
+
 def pattern_paths(shipped: str, user: str | None) -> list[str]:
     """Shipped files, with a user file of the same name replacing the shipped one."""
     files: dict[str, str] = {}
@@ -54,40 +66,182 @@ def pattern_paths(shipped: str, user: str | None) -> list[str]:
     return [files[name] for name in sorted(files)]
 
 
-def cache_key(paths: list[str]) -> str:
-    """shellgate's version plus each pattern file's path, size and mtime."""
+def cache_key(paths: list[str], settings: str) -> str:
+    """shellgate's version, each pattern file's path, size and mtime, and the state of the
+    settings file (``config.toml``): the cache and the quick index are compiled only after
+    the settings were read without error, so a settings file changed since (broken,
+    unreadable) sends every command back to the engine, which refuses it."""
     from shellgate import __version__
 
     parts = [f"shellgate {__version__} format {FORMAT}"]
     for path in paths:
         stat = os.stat(path)
         parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    try:
+        stat = os.stat(settings)
+        parts.append(f"{settings}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
+                     f"\0{stat.st_ctime_ns}")
+    except FileNotFoundError:
+        parts.append(f"{settings}\0absent")
     return "\n".join(parts)
 
 
 def quick_allow(argv: list[str], config_dir: str) -> bool:
     """True only when no rule can match ``argv`` (per a current quick index)."""
     try:
-        paths = pattern_paths(shipped_patterns_dir(), os.path.join(config_dir, "patterns"))
-        with open(os.path.join(config_dir, "cache", QUICK_NAME), encoding="utf-8") as handle:
-            text = handle.read()
-        head, _, body = text.partition("\n\n")
-        if head != cache_key(paths).replace("\0", "\t"):
-            return False
-        tool = argv[0].rsplit("/", 1)[-1]
-        for line in body.splitlines():
-            fields = line.split(" ")
-            if fields[0] == "special" and tool in fields[1:]:
-                return False
-            if fields[0] == "tool" and fields[1] == tool:
-                dash, full, triggers = fields[2] == "1", fields[3] == "1", fields[4:]
-                words = argv[1:]
-                if full or (dash and any(w.startswith("-") for w in words)):
-                    return False
-                return not any(w in triggers for w in words)
-        return True
+        index = _load_index(config_dir)
+        return index is not None and _argv_clear(argv, index)
     except Exception:  # any doubt: the full engine decides
         return False
+
+
+def quick_allow_script(text: str, config_dir: str) -> bool:
+    """True only when ``text`` is plain simple commands (``plain_commands``) and no rule can
+    match any of them (per a current quick index). Used by ``shellgate-sh -c`` and the
+    agent hooks; anything else goes to the engine."""
+    try:
+        argvs = plain_commands(text)
+        if argvs is None:
+            return False
+        index = _load_index(config_dir)
+        return index is not None and all(_argv_clear(argv, index) for argv in argvs)
+    except Exception:  # any doubt: the full engine decides
+        return False
+
+
+def _load_index(config_dir: str) -> tuple[frozenset[str], dict[str, list[str]]] | None:
+    """The quick index as (tools that always need the engine, per-tool fields), or None
+    when it is missing or was compiled from other pattern files than the current ones."""
+    paths = pattern_paths(shipped_patterns_dir(), os.path.join(config_dir, "patterns"))
+    with open(os.path.join(config_dir, "cache", QUICK_NAME), encoding="utf-8") as handle:
+        text = handle.read()
+    head, _, body = text.partition("\n\n")
+    settings = os.path.join(config_dir, SETTINGS_NAME)
+    if head != cache_key(paths, settings).replace("\0", "\t"):
+        return None
+    special: frozenset[str] = frozenset()
+    tools: dict[str, list[str]] = {}
+    for line in body.splitlines():
+        fields = line.split(" ")
+        if fields[0] == "special":
+            special = frozenset(fields[1:])
+        elif fields[0] == "tool" and len(fields) >= 4:
+            tools[fields[1]] = fields[2:]
+        else:
+            return None
+    return special, tools
+
+
+def _argv_clear(argv: list[str], index: tuple[frozenset[str], dict[str, list[str]]]) -> bool:
+    special, tools = index
+    tool = argv[0].rsplit("/", 1)[-1]
+    if tool in special:
+        return False
+    fields = tools.get(tool)
+    if fields is None:
+        return True
+    dash, full, triggers = fields[0] == "1", fields[1] == "1", fields[2:]
+    words = argv[1:]
+    if full or (dash and any(w.startswith("-") for w in words)):
+        return False
+    return not any(w in triggers for w in words)
+
+
+# Characters of a plain word: nothing bash expands, quotes, redirects or treats as syntax.
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                  "-_./:,@%+=")
+_OPERATOR = frozenset("|&;\n")
+_BINARY = ("&&", "||", "|")
+_TERMINATORS = (";", "&", "\n")
+_BASH_WORDS = frozenset({
+    ".", ":", "[", "[[", "]]", "{", "}", "!", "alias", "bg", "bind", "break", "builtin",
+    "caller", "case", "cd", "command", "compgen", "complete", "compopt", "continue", "coproc",
+    "declare", "dirs", "disown", "do", "done", "echo", "elif", "else", "enable", "esac",
+    "eval", "exec", "exit", "export", "false", "fc", "fg", "fi", "for", "function", "getopts",
+    "hash", "help", "history", "if", "in", "jobs", "kill", "let", "local", "logout", "mapfile",
+    "popd", "printf", "pushd", "pwd", "read", "readarray", "readonly", "return", "select",
+    "set", "shift", "shopt", "source", "suspend", "test", "then", "time", "times", "trap",
+    "true", "type", "typeset", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
+})
+"""Bash's builtins and reserved words: they change the shell itself, or start syntax."""
+_HARMLESS = frozenset({"cd", "echo", "pwd", "true", "false", "test"})
+"""Builtins that change nothing a later command's decision depends on."""
+MAX_PLAIN = 4096
+
+
+def plain_commands(text: str) -> list[list[str]] | None:
+    """The argvs of ``text`` when it is only plain words joined by ``&&``, ``||``, ``|``,
+    ``;``, ``&`` and newlines, each command named by a bare program name; else None.
+
+    Plain words have no quotes, ``$``, globs, braces, tildes, redirects or comments, so
+    bash runs them exactly as split here. Command names that are builtins, reserved
+    words, assignments or paths are not plain: the engine reads those.
+    """
+    if len(text) > MAX_PLAIN:
+        return None
+    tokens: list[str] = []
+    word: list[str] = []
+    operator: list[str] = []
+    for char in text + " ":
+        if char in _WORD:
+            if operator:
+                tokens.append("".join(operator))
+                operator = []
+            word.append(char)
+            continue
+        if word:
+            tokens.append("".join(word))
+            word = []
+        if char in _OPERATOR:
+            if char == "\n":
+                if operator:
+                    tokens.append("".join(operator))
+                    operator = []
+                tokens.append(char)
+            else:
+                operator.append(char)
+        elif char in " \t":
+            if operator:
+                tokens.append("".join(operator))
+                operator = []
+        else:
+            return None
+    return _commands(tokens)
+
+
+def _commands(tokens: list[str]) -> list[list[str]] | None:
+    """Split tokens at operators; None for anything bash would not read as a plain list."""
+    argvs: list[list[str]] = []
+    current: list[str] = []
+    pending = False  # after && || |: a command must still follow (newlines may come first)
+    for token in tokens:
+        if token[0] not in _OPERATOR:
+            current.append(token)
+            pending = False
+            continue
+        if token == "\n" and not current:  # noqa: S105 - a newline token, not a secret
+            continue  # a blank line, or a line break after && || |
+        if token not in _BINARY and token not in _TERMINATORS:
+            return None  # ;; ;& |& &| &&& and other runs of operator characters
+        if not current or not _plain_name(current[0]):
+            return None
+        argvs.append(current)
+        current = []
+        pending = token in _BINARY
+    if pending:
+        return None
+    if current:
+        if not _plain_name(current[0]):
+            return None
+        argvs.append(current)
+    return argvs
+
+
+def _plain_name(name: str) -> bool:
+    if name in _BASH_WORDS:
+        return name in _HARMLESS
+    return (name[0].isalnum() and "=" not in name and "/" not in name and "%" not in name
+            and not name.startswith("python"))
 
 
 def quick_text(key: str, rules: RuleSet) -> str:

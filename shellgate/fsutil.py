@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: the hot paths import this module
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
 """Payload files larger than this are not inspected (and so fail closed)."""
@@ -13,6 +15,9 @@ MAX_PAYLOAD_BYTES = 8 * 1024 * 1024
 def write_atomic(path: Path | str, data: bytes | str, mode: int = 0o600) -> None:
     """Replace ``path`` so readers see the old or the new content, never half of it: a
     temp file beside it, fsync, ``os.replace``; as root the old owner is kept."""
+    import tempfile
+    from pathlib import Path
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 
@@ -34,6 +33,8 @@ class RecordingReader:
         except OSError:
             return None
         if data is not None:
+            import hashlib
+
             self.digests[path] = hashlib.sha256(data).hexdigest()
         return data
 

@@ -4,13 +4,13 @@ the sub-command path, and the positional arguments after it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from shellgate.model import Word
+from shellgate.record import record
 from shellgate.rules.model import Rule, ToolSpec
 
 
-@dataclass(frozen=True)
+@record
 class Flag:
     """One option occurrence: its canonical name (``-f``, ``--force``) and value if any."""
 
@@ -19,7 +19,7 @@ class Flag:
     has_value: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ArgvView:
     """A command's options and positionals after the rule's sub-command path."""
 

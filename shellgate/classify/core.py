@@ -3,12 +3,11 @@ no user or project file can switch them off: they are what "fail closed" means."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shellgate.model import Finding, Problem, Verdict
+from shellgate.record import record
 
 
-@dataclass(frozen=True)
+@record
 class CoreRule:
     id: str
     summary: str

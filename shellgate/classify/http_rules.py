@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
 
 from shellgate.classify.core import core_finding
 from shellgate.classify.payload import (
@@ -20,6 +19,7 @@ from shellgate.classify.payload import (
 from shellgate.model import Command, Finding
 from shellgate.rules.model import Match, RuleSet
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
     from shellgate.inspect.graphql import GraphqlCall
     from shellgate.inspect.http import HttpRequest

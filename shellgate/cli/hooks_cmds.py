@@ -35,7 +35,7 @@ def hook(ctx: click.Context, agent: str) -> None:
     from shellgate.hooks.run import finish, main
 
     config: Config = ctx.find_root().obj
-    finish(main(agent, lambda: config))
+    finish(main(agent, lambda: config, str(config.directory)))
 
 
 _home = click.option("--home", "home", type=click.Path(file_okay=False, path_type=Path),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from shellgate.model import Command, Problem, Word
+from shellgate.record import field, mutable_record
 
 ReadFile = Callable[[str], "bytes | None"]
 """Reads a file a command takes its payload from; None when it cannot be read."""
@@ -43,7 +43,7 @@ def norm_path(path: str) -> str:
     return posixpath.normpath(path) if path else path
 
 
-@dataclass
+@mutable_record
 class ParseContext:
     """Everything one parse accumulates; nested scripts share it."""
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+import sys
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from tree_sitter import Node, Parser
 
 _parser: Parser | None = None
@@ -21,8 +25,38 @@ def parse_bash(source: bytes) -> Node:
     """
     global _parser
     if _parser is None:
-        import tree_sitter
-        import tree_sitter_bash
-
-        _parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+        core, bash = binding("tree_sitter"), binding("tree_sitter_bash")
+        _parser = core.Parser(core.Language(bash.language()))
     return _parser.parse(source.translate(_ASCII)).root_node
+
+
+def binding(package: str) -> ModuleType:
+    """``package._binding``, the compiled extension, loaded without ``package/__init__.py``.
+
+    The two packages' ``__init__`` files import ``typing`` and ``importlib.resources``
+    (~15 ms together) for things shellgate never uses. The extension is found the way
+    ``import`` would find it (``sys.path`` in order, the interpreter's extension suffixes)
+    and registered under its own name, so a later ``import tree_sitter`` reuses it.
+    """
+    name = package + "._binding"
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
+
+    for entry in sys.path:
+        directory = os.path.join(entry or os.curdir, package)
+        if not os.path.isfile(os.path.join(directory, "__init__.py")):
+            continue
+        for suffix in EXTENSION_SUFFIXES:
+            path = os.path.join(directory, "_binding" + suffix)
+            if os.path.isfile(path):
+                loader = ExtensionFileLoader(name, path)
+                module = loader.create_module(ModuleSpec(name, loader, origin=path))
+                loader.exec_module(module)
+                sys.modules[name] = module
+                return module
+        break  # the package import would pick: no extension there means a broken install
+    import importlib
+
+    return importlib.import_module(name)

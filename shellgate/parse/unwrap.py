@@ -7,11 +7,11 @@ parse) a command would run. Tables for option parsing live in ``wrappers.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from shellgate.model import Command, Stdin, Word, lit
 from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers import PREFIX, RUNNERS, WrapSpec, after_options
+from shellgate.record import record
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish",
                     "rbash", "busybox-sh"})
@@ -19,7 +19,7 @@ INTERPRETERS = frozenset({"python", "python2", "python3", "pypy", "pypy3", "node
                           "perl", "ruby", "php", "deno", "bun", "lua", "Rscript", "osascript"})
 
 
-@dataclass(frozen=True)
+@record
 class Inner:
     """One thing a wrapper runs: an argv, or a script to parse."""
 

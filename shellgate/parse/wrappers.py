@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from shellgate.model import Word
+from shellgate.record import record
 
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 
@@ -17,7 +17,7 @@ def is_assignment(value: str) -> bool:
     return _ASSIGNMENT.match(value) is not None
 
 
-@dataclass(frozen=True)
+@record
 class WrapSpec:
     """How to find the inner command in a wrapper's arguments."""
 

@@ -1,22 +1,25 @@
 """Compiled rules cached on disk, so no command pays for parsing every TOML file.
 
 The cache is plain data (``marshal`` of tuples, dicts and strings: loading it runs no
-code), keyed by shellgate's version and the path, size and mtime of every pattern file;
-any change to any file makes a fresh strict load. It also holds the quick index that
-``shellgate.fastpath`` reads to prove, without importing the engine, that no rule can
-match a shim's argv.
+code), keyed by shellgate's version, the path, size and mtime of every pattern file and
+the state of ``config.toml``; any change to any of them makes a fresh strict load. It also
+holds the quick index that ``shellgate.fastpath`` reads to prove, without importing the
+engine, that no rule can match a shim's argv or a plain script.
 """
 
 from __future__ import annotations
 
 import marshal
 import os
-from dataclasses import astuple
 from pathlib import Path
-from typing import Any
 
-from shellgate.fastpath import CACHE_NAME, QUICK_NAME, cache_key, quick_text
+from shellgate.fastpath import CACHE_NAME, QUICK_NAME, SETTINGS_NAME, cache_key, quick_text
+from shellgate.record import astuple, fields
 from shellgate.rules.model import Match, Rule, RuleSet, ToolSpec, group_indexes
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
@@ -25,7 +28,8 @@ def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
         from shellgate.rules.loader import load_rules
 
         return load_rules(paths)
-    key = cache_key([str(p) for p in paths])
+    # the cache directory sits in the config directory, beside the settings file
+    key = cache_key([str(p) for p in paths], str(cache_dir.parent / SETTINGS_NAME))
     cache = cache_dir / CACHE_NAME
     try:
         with open(cache, "rb") as handle:
@@ -75,22 +79,22 @@ def _rule_data(rule: Rule) -> tuple[Any, ...]:
     """A rule as plain data, without its examples (deciding never needs them; ``rules
     check`` always loads the pattern files themselves)."""
     values = list(astuple(rule))
-    fields = [f for f in Rule.__dataclass_fields__]
+    names = fields(Rule)
     for name in ("examples_gate", "examples_pass", "known_gaps"):
-        values[fields.index(name)] = ()
-    values[fields.index("options_with_value")] = tuple(sorted(rule.options_with_value))
-    values[fields.index("matches")] = tuple(astuple(m) for m in rule.matches)
+        values[names.index(name)] = ()
+    values[names.index("options_with_value")] = tuple(sorted(rule.options_with_value))
+    values[names.index("matches")] = tuple(astuple(m) for m in rule.matches)
     return tuple(values)
 
 
 def _rebuild(index: dict[str, Any], data: memoryview) -> RuleSet:
     """A lazy rule set: each rule is decoded the first time its tool is looked up."""
-    fields = list(Rule.__dataclass_fields__)
+    names = fields(Rule)
     offsets = index["offsets"]
 
     def decode(position: int) -> Rule:
         raw = marshal.loads(data[offsets[position]:offsets[position + 1]])  # noqa: S302
-        values = dict(zip(fields, raw, strict=True))
+        values = dict(zip(names, raw, strict=True))
         values["options_with_value"] = frozenset(values["options_with_value"])
         values["matches"] = tuple(_match(m) for m in values["matches"])
         return Rule(**values)
@@ -105,7 +109,7 @@ def _rebuild(index: dict[str, Any], data: memoryview) -> RuleSet:
 
 
 def _match(raw: tuple[Any, ...]) -> Match:
-    values = dict(zip(Match.__dataclass_fields__, raw, strict=True))
+    values = dict(zip(fields(Match), raw, strict=True))
     for key in ("option_values", "unless_option_values"):
         values[key] = tuple((opt, tuple(globs)) for opt, globs in values[key])
     return Match(**values)

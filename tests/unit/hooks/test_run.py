@@ -11,6 +11,7 @@ from shellgate.config import Config
 from shellgate.errors import ConfigError
 from shellgate.hooks.model import BadInput, HookRequest, Payload
 from shellgate.hooks.run import MAX_INPUT_BYTES, dialects, load_payload, run_hook
+from shellgate.record import replace
 from tests.unit.hooks import payloads as p
 
 
@@ -102,14 +103,13 @@ def test_payload_files_are_read_relative_to_the_payload_cwd(tmp_path: Path) -> N
 
 
 def test_running_out_of_the_agents_time_is_a_deny(tmp_path: Path) -> None:
-    import dataclasses
     import threading
 
     from shellgate.hooks.claude import ClaudeCode
 
     class Hurried(ClaudeCode):
         def parse(self, payload: Payload) -> HookRequest:
-            return dataclasses.replace(super().parse(payload), budget=1.0)
+            return replace(super().parse(payload), budget=1.0)
 
     def stuck() -> Config:
         threading.Event().wait(30)  # a config load that hangs (a stuck file system)

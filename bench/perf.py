@@ -104,40 +104,43 @@ def main() -> int:
         env = prepare(work)
         config, repo = str(env["config"]), str(env["repo"])
         git = shutil.which("git") or "git"
-        hook_input = json.dumps({"session_id": "b", "hook_event_name": "PreToolUse",
-                                 "tool_name": "Bash", "cwd": repo,
-                                 "tool_input": {"command": "git status"}}).encode()
-        scenarios: dict[str, Callable[[], tuple[float, int]]] = {
+        scenarios = {
             "python -I -S -c pass": lambda: timed([python, "-I", "-S", "-c", "pass"]),
             "git --version (real)": lambda: timed([git, "--version"]),
-            "bash -c 'git --version'": lambda: timed(["bash", "-c", f"{git} --version"]),
-            "shellgate-sh -c 'git --version'": lambda: timed(
-                [tool("shellgate-sh"), "--config", config, "-c", f"{git} --version"]),
-            # the hook as `shellgate install --agent` installs it
-            "hook claude-code (installed entry)": lambda: timed(
-                [python, "-I", "-m", "shellgate.hooks", "--config", config, "claude-code"],
-                hook_input),
         }
         if env["shims"]:
             shim = str(Path(str(env["shims"])) / "git")
             scenarios["git --version (shim)"] = lambda: timed([shim, "--version"])
+        # plain: words and operators only, decided by the fast path; engine: a script with
+        # quotes and an expansion, decided by the full parser and rules
+        scripts = {"plain": "git --version",
+                   "engine": f'cd {repo} && git status --short | head -5 && echo "in $PWD"'}
+        for kind, script in scripts.items():
+            scenarios[f"bash -c ({kind})"] = _bind(["bash", "-c", script])
+            scenarios[f"shellgate-sh -c ({kind})"] = _bind(
+                [tool("shellgate-sh"), "--config", config, "-c", script])
+            # the hook as `shellgate install --agent` installs it
+            scenarios[f"hook claude-code ({kind})"] = _bind(
+                [python, "-I", "-m", "shellgate.hooks", "--config", config, "claude-code"],
+                _hook_input(repo, script))
         measured = measure(scenarios, rounds)
         base = measured["python -I -S -c pass"][0]
 
         def added(name: str, reference: str) -> float:
-            return (measured[name][0] - measured[reference][0]) / base
+            return round((measured[name][0] - measured[reference][0]) / base, 2)
 
         results["runs"] = {k: {"median_ms": round(v[0] * 1000, 2), "peak_rss_kib": v[1]}
                            for k, v in measured.items()}
-        results["ratios"] = {
-            "restricted shell: added / bare interpreter start": round(
-                added("shellgate-sh -c 'git --version'", "bash -c 'git --version'"), 2),
-            "hook call: total / bare interpreter start": round(
-                measured["hook claude-code (installed entry)"][0] / base, 2),
-        }
+        ratios: dict[str, float] = {}
         if env["shims"]:
-            results["ratios"]["shim: added / bare interpreter start"] = round(  # type: ignore[index]
-                added("git --version (shim)", "git --version (real)"), 2)
+            ratios["shim: added / bare interpreter start"] = added(
+                "git --version (shim)", "git --version (real)")
+        for kind in scripts:
+            ratios[f"restricted shell ({kind}): added / bare interpreter start"] = added(
+                f"shellgate-sh -c ({kind})", f"bash -c ({kind})")
+            ratios[f"hook call ({kind}): total / bare interpreter start"] = round(
+                measured[f"hook claude-code ({kind})"][0] / base, 2)
+        results["ratios"] = ratios
         results["scan"] = scan_throughput(config, 300 if args.quick else 5000)
         results["scaling"] = scaling(work, config, rounds)
     if args.json:
@@ -145,6 +148,15 @@ def main() -> int:
     else:
         report(results)
     return 0
+
+
+def _bind(argv: Run, stdin: bytes = b"") -> Callable[[], tuple[float, int]]:
+    return lambda: timed(argv, stdin)
+
+
+def _hook_input(cwd: str, command: str) -> bytes:
+    return json.dumps({"session_id": "b", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                       "cwd": cwd, "tool_input": {"command": command}}).encode()
 
 
 def scan_throughput(config: str, count: int) -> dict[str, float]:
@@ -180,15 +192,17 @@ def scaling(work: Path, config: str, rounds: int) -> dict[str, object]:
     # one command per process through `scan` (a single argv string is capped at 128 KiB)
     scenarios = {f"length {k}": scan_one(v) for k, v in sizes.items()}
     scenarios.update({f"nesting {k}": check(config, v) for k, v in depths.items()})
-    scenarios["rules x1: shellgate-sh -c 'git status'"] = lambda: timed(
-        [tool("shellgate-sh"), "--config", config, "-c", "git status"])
-    scenarios["rules x11: shellgate-sh -c 'git status'"] = lambda: timed(
-        [tool("shellgate-sh"), "--config", str(many), "-c", "git status"])
+    for kind, script in (("plain", "git status"), ("engine", 'git status | grep "$X"')):
+        for label, cfg in (("x1", config), ("x11", str(many))):
+            scenarios[f"rules {label}: shellgate-sh -c ({kind})"] = _bind(
+                [tool("shellgate-sh"), "--config", cfg, "-c", script])
     measured = measure(scenarios, max(3, rounds // 3))
     out: dict[str, object] = {k: {"median_ms": round(v[0] * 1000, 1), "peak_rss_kib": v[1]}
                               for k, v in measured.items()}
-    out["rules x11 / x1"] = round(measured["rules x11: shellgate-sh -c 'git status'"][0] /
-                                  measured["rules x1: shellgate-sh -c 'git status'"][0], 3)
+    for kind in ("plain", "engine"):
+        out[f"rules x11 / x1 ({kind})"] = round(
+            measured[f"rules x11: shellgate-sh -c ({kind})"][0] /
+            measured[f"rules x1: shellgate-sh -c ({kind})"][0], 3)
     return out
 
 

@@ -147,6 +147,49 @@ def _argv_clear(argv: list[str], index: tuple[frozenset[str], dict[str, list[str
     return not any(w in triggers for w in words)
 
 
+def quick_text(key: str, rules: RuleSet) -> str:
+    """The quick index as text: the cache key, a blank line, then one line per entry."""
+    index = quick_index(rules)
+    lines = ["special " + " ".join(index["special"])]
+    for name, (triggers, dash, full) in sorted(index["tools"].items()):
+        unsafe = any(not w or any(c.isspace() for c in w) for w in (name, *triggers))
+        lines.append(" ".join(["tool", name, "1" if dash else "0",
+                               "1" if full or unsafe else "0", *triggers]))
+    return key.replace("\0", "\t") + "\n\n" + "\n".join(lines) + "\n"
+
+
+def quick_index(rules: RuleSet) -> dict[str, Any]:
+    """Per tool: words that could start a matching rule, whether any dash word could,
+    whether the tool is too complex to prefilter; plus tools that always need the engine."""
+    from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
+    from shellgate.parse.unwrap import _SPECIAL, INTERPRETERS, SHELLS
+    from shellgate.parse.wrappers import PREFIX, RUNNERS
+
+    special = set(PREFIX) | set(RUNNERS) | set(SHELLS) | set(INTERPRETERS)
+    special |= DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | set(OTHER_SQL) | {"gh", "heroku"}
+    special |= {name for name in _SPECIAL if name not in _SPECIAL_TRIGGERS}
+    tools: dict[str, tuple[tuple[str, ...], bool, bool]] = {}
+    names = set(rules.tool_names) | set(rules.aliases) | set(_SPECIAL_TRIGGERS)
+    for name in names:
+        if name in special:
+            continue
+        triggers: set[str] = set(_SPECIAL_TRIGGERS.get(rules.canonical(name), ()))
+        dash = full = False
+        for rule in rules.for_tool(name):
+            if not rule.command:
+                if all(m.flags or m.all_flags for m in rule.matches):
+                    dash = True
+                else:
+                    full = True
+                continue
+            first = rule.command[0]
+            if any(_GLOB & set(pattern) for pattern in first):
+                full = True
+            triggers.update(first)
+        tools[name] = (tuple(sorted(triggers)), dash, full)
+    return {"special": tuple(sorted(special)), "tools": tools}
+
+
 # Characters of a plain word: nothing bash expands, quotes, redirects or treats as syntax.
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                   "-_./:,@%+=")
@@ -166,6 +209,9 @@ _BASH_WORDS = frozenset({
 """Bash's builtins and reserved words: they change the shell itself, or start syntax."""
 _HARMLESS = frozenset({"cd", "echo", "pwd", "true", "false", "test"})
 """Builtins that change nothing a later command's decision depends on."""
+_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._+-")
+"""Characters of a plain command name (tree-sitter-bash misreads names with ``@``, ``%``
+or ``+:``, where bash does not; the engine would refuse what it cannot parse)."""
 MAX_PLAIN = 4096
 
 
@@ -223,7 +269,7 @@ def _commands(tokens: list[str]) -> list[list[str]] | None:
             continue  # a blank line, or a line break after && || |
         if token not in _BINARY and token not in _TERMINATORS:
             return None  # ;; ;& |& &| &&& and other runs of operator characters
-        if not current or not _plain_name(current[0]):
+        if not current or not _plain(current):
             return None
         argvs.append(current)
         current = []
@@ -231,57 +277,17 @@ def _commands(tokens: list[str]) -> list[list[str]] | None:
     if pending:
         return None
     if current:
-        if not _plain_name(current[0]):
+        if not _plain(current):
             return None
         argvs.append(current)
     return argvs
 
 
-def _plain_name(name: str) -> bool:
+def _plain(argv: list[str]) -> bool:
+    """A bare program name (not a builtin that changes the shell, not an interpreter with
+    a version suffix), and no argument tree-sitter-bash misreads (a trailing ``==``)."""
+    name = argv[0]
     if name in _BASH_WORDS:
-        return name in _HARMLESS
-    return (name[0].isalnum() and "=" not in name and "/" not in name and "%" not in name
-            and not name.startswith("python"))
-
-
-def quick_text(key: str, rules: RuleSet) -> str:
-    """The quick index as text: the cache key, a blank line, then one line per entry."""
-    index = quick_index(rules)
-    lines = ["special " + " ".join(index["special"])]
-    for name, (triggers, dash, full) in sorted(index["tools"].items()):
-        unsafe = any(not w or any(c.isspace() for c in w) for w in (name, *triggers))
-        lines.append(" ".join(["tool", name, "1" if dash else "0",
-                               "1" if full or unsafe else "0", *triggers]))
-    return key.replace("\0", "\t") + "\n\n" + "\n".join(lines) + "\n"
-
-
-def quick_index(rules: RuleSet) -> dict[str, Any]:
-    """Per tool: words that could start a matching rule, whether any dash word could,
-    whether the tool is too complex to prefilter; plus tools that always need the engine."""
-    from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
-    from shellgate.parse.unwrap import _SPECIAL, INTERPRETERS, SHELLS
-    from shellgate.parse.wrappers import PREFIX, RUNNERS
-
-    special = set(PREFIX) | set(RUNNERS) | set(SHELLS) | set(INTERPRETERS)
-    special |= DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | set(OTHER_SQL) | {"gh", "heroku"}
-    special |= {name for name in _SPECIAL if name not in _SPECIAL_TRIGGERS}
-    tools: dict[str, tuple[tuple[str, ...], bool, bool]] = {}
-    names = set(rules.tool_names) | set(rules.aliases) | set(_SPECIAL_TRIGGERS)
-    for name in names:
-        if name in special:
-            continue
-        triggers: set[str] = set(_SPECIAL_TRIGGERS.get(rules.canonical(name), ()))
-        dash = full = False
-        for rule in rules.for_tool(name):
-            if not rule.command:
-                if all(m.flags or m.all_flags for m in rule.matches):
-                    dash = True
-                else:
-                    full = True
-                continue
-            first = rule.command[0]
-            if any(_GLOB & set(pattern) for pattern in first):
-                full = True
-            triggers.update(first)
-        tools[name] = (tuple(sorted(triggers)), dash, full)
-    return {"special": tuple(sorted(special)), "tools": tools}
+        return name in _HARMLESS and "==" not in argv
+    return (name[0].isalnum() and all(c in _NAME for c in name)
+            and not name.startswith("python") and "==" not in argv)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = ("sqlglot", "graphql", "shellgate.inspect.sql", "shellgate.inspect.graphql",
          "shellgate.inspect.http", "shellgate.inspect.dbclients", "click", "bashlex")
@@ -39,3 +41,61 @@ def test_graphql_body_imports_graphql() -> None:
     loaded = _loaded("curl -X POST https://backboard.railway.app/graphql/v2 "
                      """-d '{"query":"query { me { id } }"}'""")
     assert "graphql" in loaded
+
+
+STARTUP_HEAVY = ("typing", "dataclasses", "inspect", "json", "socket", "hashlib", "tomllib",
+                 "subprocess", "shutil", "tempfile")
+"""What the restricted shell and the hooks must not import to allow a command: each costs
+milliseconds of interpreter start (measured by bench/perf.py, not here)."""
+
+GATE_PROBE = """
+import sys
+before = set(sys.modules)
+from shellgate.sh import _gate
+config, approved = _gate(sys.argv[2], ["bash", "-c", sys.argv[2]], sys.argv[1])
+assert config is None or approved is None
+new = set(sys.modules) - before
+print(" ".join(sorted(m for m in new if m in {heavy!r} or m == "shellgate.engine")))
+"""
+
+
+def _gate_loaded(config: str, command: str) -> set[str]:
+    probe = GATE_PROBE.format(heavy=STARTUP_HEAVY)
+    result = subprocess.run([sys.executable, "-I", "-c", probe, config, command],
+                            capture_output=True, text=True, check=True)
+    return set(result.stdout.split())
+
+
+def test_restricted_shell_allows_plain_commands_without_the_engine(tmp_path: Path) -> None:
+    config = str(tmp_path / "cfg")
+    _gate_loaded(config, "true")  # compiles the rules and the quick index
+    assert _gate_loaded(config, "cd /tmp && git status | head -5; ls -la") == set()
+
+
+def test_restricted_shell_engine_path_imports_nothing_heavy(tmp_path: Path) -> None:
+    config = str(tmp_path / "cfg")
+    _gate_loaded(config, "true")
+    assert _gate_loaded(config, 'git status | grep "$X"') == {"shellgate.engine"}
+
+
+def test_hook_allows_plain_commands_without_the_engine(tmp_path: Path) -> None:
+    config = str(tmp_path / "cfg")
+    _gate_loaded(config, "true")
+    probe = ("import sys, runpy; before = set(sys.modules); sys.argv[1:] = sys.argv[2:]\n"
+             "import atexit\n"
+             "atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted("
+             f"m for m in set(sys.modules) - before if m in {STARTUP_HEAVY!r} + "
+             "('shellgate.engine',))) + '\\n'))\n"
+             "from shellgate.hooks.__main__ import main\n"
+             "from shellgate.hooks import run\n"
+             "run.finish = lambda status: sys.exit(status)\n"
+             "main(sys.argv[1:])\n")
+    payload = json.dumps({"session_id": "s", "hook_event_name": "PreToolUse",
+                          "tool_name": "Bash", "cwd": str(tmp_path),
+                          "tool_input": {"command": "git status && ls -la"}})
+    result = subprocess.run([sys.executable, "-I", "-c", probe, "x", "--config", config,
+                             "claude-code"], input=payload, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""  # allowed: no opinion
+    loaded = result.stderr.split("LOADED", 1)[1].split()
+    assert loaded == ["json"]  # the agent's input is JSON; nothing else heavy

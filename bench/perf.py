@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -119,10 +120,9 @@ def main() -> int:
             scenarios[f"bash -c ({kind})"] = _bind(["bash", "-c", script])
             scenarios[f"shellgate-sh -c ({kind})"] = _bind(
                 [tool("shellgate-sh"), "--config", config, "-c", script])
-            # the hook as `shellgate install --agent` installs it
+            # the hook command exactly as `shellgate install --agent` writes it
             scenarios[f"hook claude-code ({kind})"] = _bind(
-                [python, "-I", "-m", "shellgate.hooks", "--config", config, "claude-code"],
-                _hook_input(repo, script))
+                installed_hook(python, config), _hook_input(repo, script))
         measured = measure(scenarios, rounds)
         base = measured["python -I -S -c pass"][0]
 
@@ -148,6 +148,14 @@ def main() -> int:
     else:
         report(results)
     return 0
+
+
+def installed_hook(python: str, config: str) -> Run:
+    """The argv of the hook line ``shellgate install --agent claude-code`` writes."""
+    from shellgate.hooks.entries import hook_command
+
+    line = hook_command(python, Path(config), "claude-code").removesuffix(" || exit 2")
+    return shlex.split(line)
 
 
 def _bind(argv: Run, stdin: bytes = b"") -> Callable[[], tuple[float, int]]:

@@ -113,7 +113,7 @@ def _template(name: str) -> str:
 def shim_text(tool: str | None, python: str, config_dir: Path, shims_dir: Path) -> bytes:
     """The executable for ``tool`` (``None``: the ``shellgate-sh`` wrapper)."""
     text = _template("shim.tmpl" if tool else "shellgate-sh.tmpl")
-    flags, paths = _isolation()
+    flags, paths = isolation()
     for key, value in (("@PYTHON@", python), ("@FLAGS@", flags), ("@PATHS_REPR@", repr(paths)),
                        ("@TOOL_REPR@", repr(tool)),
                        ("@TOOL@", tool or ""), ("@CONFIG_REPR@", repr(str(config_dir))),
@@ -122,10 +122,11 @@ def shim_text(tool: str | None, python: str, config_dir: Path, shims_dir: Path) 
     return text.encode("utf-8")
 
 
-def _isolation() -> tuple[str, list[str]]:
-    """``-IS`` with site-packages put on ``sys.path`` by the shim itself (importing
-    ``site`` costs every shim a few milliseconds) when shellgate is installed there; plain
-    ``-I`` otherwise (an editable install needs site's ``.pth`` processing)."""
+def isolation() -> tuple[str, list[str]]:
+    """Interpreter flags and ``sys.path`` entries for shims and hook commands: ``-IS`` with
+    site-packages put on ``sys.path`` by the caller itself (importing ``site`` costs every
+    call a few milliseconds) when shellgate is installed there; plain ``-I`` otherwise (an
+    editable install needs site's ``.pth`` processing)."""
     import sysconfig
 
     import shellgate

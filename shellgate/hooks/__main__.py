@@ -1,6 +1,8 @@
-"""``python -I -m shellgate.hooks [--config DIR] AGENT``: the hook entry point written into
-agents' configs. Same as ``shellgate [--config DIR] hook AGENT``, without click, so the
-hook starts fast and runs isolated from the agent's PYTHON* environment."""
+"""The hook entry point written into agents' configs (``entries.hook_command``: ``python -I
+-c 'from shellgate.hooks.__main__ import main; …' [--config DIR] AGENT``, or ``python -I -m
+shellgate.hooks [--config DIR] AGENT`` by hand). Same as ``shellgate [--config DIR] hook
+AGENT``, without click, so the hook starts fast and runs isolated from the agent's PYTHON*
+environment."""
 
 from __future__ import annotations
 

@@ -7,8 +7,7 @@ All of them send ``tool_name`` + ``tool_input`` (Copilot CLI: ``toolName`` + a J
 
 from __future__ import annotations
 
-import json
-
+from shellgate.hooks import jsonin
 from shellgate.hooks.model import (
     DEFAULT_BUDGET,
     SHORT_BUDGET,
@@ -112,6 +111,8 @@ def pre_tool_use_json(decision: str, reason: str, notice: str = "") -> str:
                                            "permissionDecisionReason": reason}}
     if notice:
         out["systemMessage"] = notice
+    import json  # answers other than "no opinion" only: importing json costs ~8 ms
+
     return json.dumps(out, ensure_ascii=False)
 
 
@@ -191,7 +192,7 @@ class Copilot:
         tool = require_str(payload, "toolName", "input")
         raw = require_str(payload, "toolArgs", "input")
         try:
-            args = json.loads(raw, parse_constant=_no_constant)
+            args = jsonin.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise BadInput(f"input.toolArgs is not valid JSON: {exc}") from exc
         args = require_object(args, "input.toolArgs")
@@ -208,7 +209,11 @@ class Copilot:
             return Answer("", "", 0)
         out: Payload = {"permissionDecision": "deny", "permissionDecisionReason": verdict.reason}
         if request is None:  # unknown sender: the deny both the CLI and VS Code read
-            out.update(json.loads(pre_tool_use_json("deny", verdict.reason)))
+            both = jsonin.loads(pre_tool_use_json("deny", verdict.reason))
+            if isinstance(both, dict):
+                out.update(both)
+        import json
+
         return Answer(json.dumps(out, ensure_ascii=False) + "\n", "", 0)
 
 

@@ -7,7 +7,6 @@ OpenCode).
 
 from __future__ import annotations
 
-import json
 import os
 
 from shellgate.hooks.claude import blocked, shell_command
@@ -49,6 +48,8 @@ _OPENCODE_SHELL = frozenset({"command", "description", "timeout", "workdir"})
 
 
 def _dumps(value: Payload) -> str:
+    import json  # not at import: the "no opinion" answers need no json (~8 ms)
+
     return json.dumps(value, ensure_ascii=False) + "\n"
 
 

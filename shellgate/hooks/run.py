@@ -8,14 +8,13 @@ answers deny before the agent's own timeout would fail open.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import signal
 import sys
 import time
 
 from shellgate.fsutil import read_payload_file
+from shellgate.hooks import jsonin
 from shellgate.hooks.model import Answer, BadInput, HookRequest, Payload, Verdict
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
@@ -58,28 +57,12 @@ def load_payload(data: bytes) -> Payload:
     if len(data) > MAX_INPUT_BYTES:
         raise BadInput(f"input larger than {MAX_INPUT_BYTES} bytes")
     try:
-        text = data.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_nan)
+        value = jsonin.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BadInput(f"input is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise BadInput("input is not a JSON object")
     return value
-
-
-def _no_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key {key!r}")
-        out[key] = value
-    return out
-
-
-def _no_nan(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
 
 
 def _alarm(_signum: int, _frame: FrameType | None) -> None:
@@ -237,9 +220,11 @@ def emit(answer: Answer) -> int:
 def finish(status: int) -> None:
     """Exit now with ``status``: a device thread still winding down after a timeout must
     not keep the agent waiting past its hook deadline."""
-    with contextlib.suppress(Exception):
+    try:
         sys.stdout.flush()
         sys.stderr.flush()
+    except Exception:  # noqa: S110 - exiting with the status decided is all that is left
+        pass
     os._exit(status)
 
 
@@ -262,6 +247,5 @@ def main(agent: str, config: Callable[[], Config], quick_dir: str | None = None)
     finally:
         signal.alarm(0)
     answer = run_hook(dialect, raw, config, quick_dir)
-    with contextlib.suppress(Exception):
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # main thread: cannot fail
     return emit(answer)

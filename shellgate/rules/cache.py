@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import marshal
 import os
-from pathlib import Path
 
 from shellgate.fastpath import CACHE_NAME, QUICK_NAME, SETTINGS_NAME, cache_key, quick_text
 from shellgate.record import astuple, fields
@@ -22,15 +21,14 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
+def load_cached(paths: list[str], cache_dir: str | None) -> RuleSet:
     """The rule set from the cache when it is current, else a strict load (then cached)."""
     if cache_dir is None:
-        from shellgate.rules.loader import load_rules
-
-        return load_rules(paths)
+        return _load(paths)
     # the cache directory sits in the config directory, beside the settings file
-    key = cache_key([str(p) for p in paths], str(cache_dir.parent / SETTINGS_NAME))
-    cache = cache_dir / CACHE_NAME
+    settings = os.path.join(os.path.dirname(cache_dir.rstrip("/")), SETTINGS_NAME)
+    key = cache_key(paths, settings)
+    cache = os.path.join(cache_dir, CACHE_NAME)
     try:
         with open(cache, "rb") as handle:
             blob = handle.read()
@@ -42,14 +40,21 @@ def load_cached(paths: list[Path], cache_dir: Path | None) -> RuleSet:
             return _rebuild(index, memoryview(blob)[8 + size:])
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         pass
-    from shellgate.rules.loader import load_rules
-
-    rules = load_rules(paths)
+    rules = _load(paths)
     _write(cache, key, rules)
     return rules
 
 
-def _write(cache: Path, key: str, rules: RuleSet) -> None:
+def _load(paths: list[str]) -> RuleSet:
+    """The strict load of every pattern file."""
+    from pathlib import Path
+
+    from shellgate.rules.loader import load_rules
+
+    return load_rules(Path(p) for p in paths)
+
+
+def _write(cache: str, key: str, rules: RuleSet) -> None:
     """One file: an index (offsets, groups, tools) then one marshal blob per rule, so a
     command decodes only its own tools' rules. Best effort: a cache that cannot be written
     only costs time, never a decision."""
@@ -61,16 +66,17 @@ def _write(cache: Path, key: str, rules: RuleSet) -> None:
     index = marshal.dumps({"key": key, "offsets": offsets,
                            "groups": group_indexes(loaded, rules.aliases),
                            "tools": [astuple(t) for t in rules.tools.values()]})
+    directory = os.path.dirname(cache)
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
+        os.makedirs(directory, exist_ok=True)
+        tmp = os.path.join(directory, f".{CACHE_NAME}.{os.getpid()}")
         with open(tmp, "wb") as handle:
             handle.write(len(index).to_bytes(8, "big") + index + b"".join(blobs))
         os.replace(tmp, cache)
-        quick = cache.with_name(QUICK_NAME)
-        tmp = quick.with_name(f".{quick.name}.{os.getpid()}")
-        tmp.write_text(quick_text(key, rules), encoding="utf-8")
-        os.replace(tmp, quick)
+        tmp = os.path.join(directory, f".{QUICK_NAME}.{os.getpid()}")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(quick_text(key, rules))
+        os.replace(tmp, os.path.join(directory, QUICK_NAME))
     except (OSError, ValueError):
         return
 

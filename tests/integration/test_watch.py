@@ -218,7 +218,7 @@ def test_only_live_requests_are_listed(config_dir: Path, dead_pid: int) -> None:
 def test_render_escapes_control_characters(config_dir: Path) -> None:
     pending_file(config_dir, "evil", command="rm -rf x\x1b[2J\x1b[Hall clear\r\n\u202e",
                  agent="a\x07", rules=[{"id": "fs.x\x1b]0;t\x07", "summary": "s", "why": ""}])
-    shown = render(Config(config_dir), time.time())
+    shown = render(Config(str(config_dir)), time.time())
     assert "\x1b" not in shown and "\x07" not in shown and "\r" not in shown
     assert "\u202e" not in shown
     assert r"rm -rf x\x1b[2J\x1b[Hall clear\r\n\u202e" in shown

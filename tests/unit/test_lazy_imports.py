@@ -98,4 +98,4 @@ def test_hook_allows_plain_commands_without_the_engine(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""  # allowed: no opinion
     loaded = result.stderr.split("LOADED", 1)[1].split()
-    assert loaded == ["json"]  # the agent's input is JSON; nothing else heavy
+    assert loaded == []  # not even json: shellgate.hooks.jsonin reads the input

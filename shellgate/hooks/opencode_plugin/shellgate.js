@@ -1,6 +1,6 @@
 // shellgate hook for OpenCode (written by `shellgate install --agent opencode`;
 // `shellgate uninstall --agent opencode` removes it). Before every bash tool call it asks
-// `python -I -m shellgate.hooks opencode`, which may wait for a security-key touch, and
+// shellgate's hook (`shellgate hook opencode`), which may wait for a security-key touch, and
 // throws (blocking the call) unless the answer is an explicit allow. Any failure blocks.
 import { spawn } from "node:child_process";
 

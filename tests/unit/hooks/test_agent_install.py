@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from shellgate.config import Config
 from shellgate.hooks import AGENTS
 from shellgate.hooks.agent_install import InstallError, detect, install_agent, uninstall_agent
 from shellgate.hooks.entries import STATUS
+from shellgate.install import isolation
 
 PY = "/opt/sg/bin/python"
 FILES = {"claude-code": ".claude/settings.json", "codex": ".codex/hooks.json",
@@ -26,7 +28,7 @@ FILES = {"claude-code": ".claude/settings.json", "codex": ".codex/hooks.json",
 def setup(tmp_path: Path) -> tuple[Config, Path]:
     home = tmp_path / "home"
     home.mkdir()
-    return Config(tmp_path / "cfg"), home
+    return Config(str(tmp_path / "cfg")), home
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, bytes | None]]:
@@ -42,7 +44,14 @@ def load(home: Path, agent: str) -> Any:
 
 
 def command_for(agent: str, config: Config) -> str:
-    return (f"{PY} -I -m shellgate.hooks --config {config.directory} {agent} || exit 2")
+    return shlex.join(hook_argv(agent, config)) + " || exit 2"
+
+
+def hook_argv(agent: str, config: Config) -> list[str]:
+    flags, paths = isolation()
+    code = "import sys; " + (f"sys.path[:0] = {paths!r}; " if paths else "") + \
+        "from shellgate.hooks.__main__ import main; main(sys.argv[1:])"
+    return [PY, flags, "-c", code, "--config", str(config.directory), agent]
 
 
 def test_claude_code_entry(setup: tuple[Config, Path]) -> None:
@@ -88,15 +97,14 @@ def test_cline_hook_is_an_executable_script(setup: tuple[Config, Path]) -> None:
     script = home / FILES["cline"]
     assert os.access(script, os.X_OK)
     assert script.read_text().startswith("#!/bin/sh\n")
-    assert f"exec {PY} -I -m shellgate.hooks --config {config.directory} cline\n" in \
-        script.read_text()
+    assert f"exec {shlex.join(hook_argv('cline', config))}\n" in script.read_text()
 
 
 def test_opencode_plugin_carries_the_hook_argv(setup: tuple[Config, Path]) -> None:
     config, home = setup
     install_agent(config, "opencode", home, python=PY)
     text = (home / FILES["opencode"]).read_text()
-    argv = [PY, "-I", "-m", "shellgate.hooks", "--config", str(config.directory), "opencode"]
+    argv = hook_argv("opencode", config)
     assert f"const ARGV = {json.dumps(argv)};" in text
     assert "__SHELLGATE_ARGV__" not in text
 
@@ -232,5 +240,5 @@ def test_installed_entries_name_their_config_dirs(setup: tuple[Config, Path]) ->
         install_agent(config, agent, home, python=PY)
         assert installed_config_dirs(agent, home) == [config.directory], agent
         assert not replaces_entries(config, agent, home, PY)
-        assert replaces_entries(Config(config.directory.parent / "evil"), agent, home, PY)
+        assert replaces_entries(Config(str(config.directory.parent / "evil")), agent, home, PY)
         assert replaces_entries(config, agent, home, "/other/python")

@@ -70,14 +70,14 @@ def test_internal_error_is_a_deny(tmp_path: Path) -> None:
 
 
 def test_allowed_command_gets_no_opinion(tmp_path: Path) -> None:
-    config = Config(tmp_path / "cfg")
+    config = Config(str(tmp_path / "cfg"))
     result = run_hook(dialects()["claude-code"], _raw(p.claude("ls -la", str(tmp_path))),
                       lambda: config)
     assert (result.stdout, result.exit_code) == ("", 0)
 
 
 def test_gated_command_without_a_key_is_denied_with_the_rule(tmp_path: Path) -> None:
-    config = Config(tmp_path / "cfg")
+    config = Config(str(tmp_path / "cfg"))
     raw = _raw(p.claude("git push --force origin main", str(tmp_path)))
     result = run_hook(dialects()["claude-code"], raw, lambda: config)
     reason = json.loads(result.stdout)["hookSpecificOutput"]["permissionDecisionReason"]
@@ -88,7 +88,7 @@ def test_gated_command_without_a_key_is_denied_with_the_rule(tmp_path: Path) -> 
 
 
 def test_missing_working_directory_is_a_deny(tmp_path: Path) -> None:
-    config = Config(tmp_path / "cfg")
+    config = Config(str(tmp_path / "cfg"))
     raw = _raw(p.claude("ls", str(tmp_path / "gone")))
     result = run_hook(dialects()["claude-code"], raw, lambda: config)
     assert "cannot enter the working directory" in result.stdout
@@ -96,7 +96,7 @@ def test_missing_working_directory_is_a_deny(tmp_path: Path) -> None:
 
 def test_payload_files_are_read_relative_to_the_payload_cwd(tmp_path: Path) -> None:
     (tmp_path / "q.sql").write_text("DROP TABLE users;")
-    config = Config(tmp_path / "cfg")
+    config = Config(str(tmp_path / "cfg"))
     raw = _raw(p.claude("psql -f q.sql", str(tmp_path)))
     result = run_hook(dialects()["claude-code"], raw, lambda: config)
     assert "deny" in result.stdout and "sql" in result.stdout.lower()

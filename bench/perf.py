@@ -4,7 +4,9 @@ Run with the project's own venv: ``.venv/bin/python bench/perf.py [--rounds N] [
 Every scenario runs as a real process, interleaved round by round with its baseline, so
 that machine noise hits both; each figure is a median, and each ratio is the scenario's
 added time divided by the bare interpreter start (``python -I -S -c pass``) measured in
-the same rounds. Peak memory is the child's maximum resident set (``wait4``).
+the same rounds. Peak memory is each scenario's maximum resident set, from one more run
+under GNU ``time`` (``%M``): GNU time forks its child from its own small image, where
+``wait4`` on a child of this (larger) process would report this process's size as a floor.
 """
 
 from __future__ import annotations
@@ -19,40 +21,44 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 Run = list[str]
+Scenario = tuple[Run, bytes]
+GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
 
 
-def timed(argv: Run, stdin: bytes = b"", env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of ``argv``."""
+def timed(argv: Run, stdin: bytes = b"") -> float:
+    """Wall seconds of one run of ``argv`` with ``stdin``."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=env)
-    assert proc.stdin is not None
-    proc.stdin.write(stdin)
-    proc.stdin.close()
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0
-    return time.perf_counter() - started, usage.ru_maxrss
+    subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=False)
+    return time.perf_counter() - started
 
 
-def measure(scenarios: dict[str, Callable[[], tuple[float, int]]],
-            rounds: int) -> dict[str, tuple[float, int]]:
-    """Median seconds and max RSS per scenario, scenarios interleaved in every round."""
+def peak_kib(argv: Run, stdin: bytes = b"") -> int | None:
+    """Maximum resident set (KiB) of one run, by GNU time; None without GNU time."""
+    if GNU_TIME is None:
+        return None
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
+        subprocess.run([GNU_TIME, "-f", "%M", "-o", out.name, *argv], input=stdin,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        text = out.read().strip().splitlines()
+    return int(text[-1]) if text and text[-1].isdigit() else None
+
+
+def measure(scenarios: dict[str, Scenario], rounds: int) -> dict[str, tuple[float, int | None]]:
+    """Median seconds per scenario, scenarios interleaved in every round; peak memory."""
     times: dict[str, list[float]] = {name: [] for name in scenarios}
-    memory: dict[str, int] = dict.fromkeys(scenarios, 0)
     names = list(scenarios)
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[:round_index % len(names)]
         for name in order:
-            seconds, rss = scenarios[name]()
-            times[name].append(seconds)
-            memory[name] = max(memory[name], rss)
-    return {name: (statistics.median(times[name]), memory[name]) for name in names}
+            times[name].append(timed(*scenarios[name]))
+    return {name: (statistics.median(times[name]), peak_kib(*scenarios[name]))
+            for name in names}
 
 
 def tool(name: str) -> str:
@@ -106,20 +112,21 @@ def main() -> int:
         config, repo = str(env["config"]), str(env["repo"])
         git = shutil.which("git") or "git"
         scenarios = {
-            "python -I -S -c pass": lambda: timed([python, "-I", "-S", "-c", "pass"]),
-            "git --version (real)": lambda: timed([git, "--version"]),
+            "python -I -S -c pass": _bind([python, "-I", "-S", "-c", "pass"]),
+            "git --version (real)": _bind([git, "--version"]),
         }
         if env["shims"]:
             shim = str(Path(str(env["shims"])) / "git")
-            scenarios["git --version (shim)"] = lambda: timed([shim, "--version"])
+            scenarios["git --version (shim)"] = _bind([shim, "--version"])
         # plain: words and operators only, decided by the fast path; engine: a script with
-        # quotes and an expansion, decided by the full parser and rules
-        scripts = {"plain": "git --version",
-                   "engine": f'cd {repo} && git status --short | head -5 && echo "in $PWD"'}
+        # quotes and an expansion, decided by the full parser and rules. No shimmed tool in
+        # either, so the figure is the restricted shell's own.
+        scripts = {"plain": "uname -a && ls -la",
+                   "engine": f'cd {repo} && ls -la | head -5 && echo "in $PWD"'}
+        shell = restricted_shell(env, config)
         for kind, script in scripts.items():
             scenarios[f"bash -c ({kind})"] = _bind(["bash", "-c", script])
-            scenarios[f"shellgate-sh -c ({kind})"] = _bind(
-                [tool("shellgate-sh"), "--config", config, "-c", script])
+            scenarios[f"shellgate-sh -c ({kind})"] = _bind([*shell, "-c", script])
             # the hook command exactly as `shellgate install --agent` writes it
             scenarios[f"hook claude-code ({kind})"] = _bind(
                 installed_hook(python, config), _hook_input(repo, script))
@@ -150,6 +157,14 @@ def main() -> int:
     return 0
 
 
+def restricted_shell(env: dict[str, object], config: str) -> Run:
+    """``shellgate-sh`` as ``shellgate install`` writes it into the shims directory (what
+    agents run); the console script with ``--config`` when there are no shims."""
+    if env["shims"]:
+        return [str(Path(str(env["shims"])) / "shellgate-sh")]
+    return [tool("shellgate-sh"), "--config", config]
+
+
 def installed_hook(python: str, config: str) -> Run:
     """The argv of the hook line ``shellgate install --agent claude-code`` writes."""
     from shellgate.hooks.entries import hook_command
@@ -158,8 +173,8 @@ def installed_hook(python: str, config: str) -> Run:
     return shlex.split(line)
 
 
-def _bind(argv: Run, stdin: bytes = b"") -> Callable[[], tuple[float, int]]:
-    return lambda: timed(argv, stdin)
+def _bind(argv: Run, stdin: bytes = b"") -> Scenario:
+    return argv, stdin
 
 
 def _hook_input(cwd: str, command: str) -> bytes:
@@ -167,22 +182,22 @@ def _hook_input(cwd: str, command: str) -> bytes:
                        "cwd": cwd, "tool_input": {"command": command}}).encode()
 
 
-def scan_throughput(config: str, count: int) -> dict[str, float]:
+def scan_throughput(config: str, count: int) -> dict[str, float | None]:
     """Milliseconds per command for `shellgate scan`, process start included."""
     files = sorted((ROOT / "tests" / "corpus").glob("*.jsonl"))
     corpus = [json.loads(line)["cmd"] for path in files
               for line in path.read_text().splitlines() if line.strip()]
     lines = [json.dumps({"cmd": corpus[i % len(corpus)]}) for i in range(count)]
-    seconds, rss = timed([tool("shellgate"), "--config", config, "scan"],
-                         ("\n".join(lines) + "\n").encode())
+    argv, data = [tool("shellgate"), "--config", config, "scan"], ("\n".join(lines) + "\n").encode()
+    seconds = timed(argv, data)
     return {"commands": count, "ms_per_command": round(1000 * seconds / count, 3),
-            "peak_rss_kib": rss}
+            "peak_rss_kib": peak_kib(argv, data)}
 
 
 def scaling(work: Path, config: str, rounds: int) -> dict[str, object]:
     """Decision time by command length, nesting depth, and unrelated rule files."""
-    def check(cfg: str, text: str) -> Callable[[], tuple[float, int]]:
-        return lambda: timed([tool("shellgate"), "--config", cfg, "check", "-c", text])
+    def check(cfg: str, text: str) -> Scenario:
+        return [tool("shellgate"), "--config", cfg, "check", "-c", text], b""
 
     sizes = {f"{n // 1024} KiB": "echo " + "a" * n for n in (1024, 16 * 1024, 256 * 1024,
                                                               1024 * 1024)}
@@ -193,9 +208,9 @@ def scaling(work: Path, config: str, rounds: int) -> dict[str, object]:
     unrelated_rules(many / "patterns", 10 * 28)
     subprocess.run([tool("shellgate"), "--config", str(many), "check", "-c", "true"],
                    stdout=subprocess.DEVNULL)
-    def scan_one(text: str) -> Callable[[], tuple[float, int]]:
+    def scan_one(text: str) -> Scenario:
         line = (json.dumps({"cmd": text}) + "\n").encode()
-        return lambda: timed([tool("shellgate"), "--config", config, "scan"], line)
+        return [tool("shellgate"), "--config", config, "scan"], line
 
     # one command per process through `scan` (a single argv string is capped at 128 KiB)
     scenarios = {f"length {k}": scan_one(v) for k, v in sizes.items()}

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -215,6 +216,10 @@ def scaling(work: Path, config: str, rounds: int) -> dict[str, object]:
     # one command per process through `scan` (a single argv string is capped at 128 KiB)
     scenarios = {f"length {k}": scan_one(v) for k, v in sizes.items()}
     scenarios.update({f"nesting {k}": check(config, v) for k, v in depths.items()})
+    # text built to make backtracking regexes quadratic: each must stay linear
+    for name, make in HOSTILE.items():
+        for size in (64, 256):
+            scenarios[f"hostile {name} {size} KiB"] = scan_one(make(size * 1024))
     for kind, script in (("plain", "git status"), ("engine", 'git status | grep "$X"')):
         for label, cfg in (("x1", config), ("x11", str(many))):
             scenarios[f"rules {label}: shellgate-sh -c ({kind})"] = _bind(
@@ -222,11 +227,23 @@ def scaling(work: Path, config: str, rounds: int) -> dict[str, object]:
     measured = measure(scenarios, max(3, rounds // 3))
     out: dict[str, object] = {k: {"median_ms": round(v[0] * 1000, 1), "peak_rss_kib": v[1]}
                               for k, v in measured.items()}
+    for name in HOSTILE:
+        out[f"hostile {name} 256 / 64 KiB (linear: about 4 or less)"] = round(
+            measured[f"hostile {name} 256 KiB"][0] / measured[f"hostile {name} 64 KiB"][0], 2)
     for kind in ("plain", "engine"):
         out[f"rules x11 / x1 ({kind})"] = round(
             measured[f"rules x11: shellgate-sh -c ({kind})"][0] /
             measured[f"rules x1: shellgate-sh -c ({kind})"][0], 3)
     return out
+
+
+HOSTILE: dict[str, Callable[[int], str]] = {
+    "unclosed brace": lambda n: "echo {" + "," * n,
+    "printf zeros": lambda n: "printf %" + "0" * n,
+    "ruby %x openers": lambda n: "ruby -e '" + "%x{" * (n // 3) + "'",
+    "quotes and dollars": lambda n: "echo " + "\"$(" * (n // 3),
+}
+"""Commands of about n bytes aimed at quadratic scans."""
 
 
 def _nested(depth: int) -> str:

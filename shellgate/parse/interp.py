@@ -233,7 +233,7 @@ def _py_const(node: ast.expr, consts: dict[str, str]) -> object:
 _TOKEN = re.compile(r"""
     (?P<str>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<tick>`[^`]*`)
-  | (?P<qx>(?:%x|qx)\s*(?:\{[^}]*\}|\([^)]*\)|\[[^\]]*\]|(?P<d>[^\w\s])(?:(?!(?P=d)).)*(?P=d)))
+  | (?P<qx>(?:%x|qx)\s*(?P<d>[^\w\s]))
   | (?P<ident>[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)*)
   | (?P<punct>[(\[\],{}:;])
 """, re.VERBOSE | re.DOTALL)
@@ -254,15 +254,37 @@ def _unquote(token: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
+_CLOSERS = {"{": "}", "(": ")", "[": "]"}
+
+
+def _tokens(code: str) -> list[tuple[str, str]]:
+    """(kind, text) tokens. A ``qx``/``%x`` command string runs to its closing delimiter,
+    found with ``str.find`` (as a regex, every unclosed opener rescanned the rest of the
+    code: quadratic on agent-controlled text); an unclosed one runs to the end."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while (match := _TOKEN.search(code, pos)) is not None:
+        end = match.end()
+        if match.lastgroup == "qx":
+            opener = match.group("d")
+            close = code.find(_CLOSERS.get(opener, opener), end)
+            end = len(code) if close < 0 else close + 1
+        tokens.append((match.lastgroup or "", code[match.start():end]))
+        pos = end
+    return tokens
+
+
 def _tokenized(code: str, label: str, ctx: ParseContext, family: str) -> list[Inner]:
-    tokens = [(m.lastgroup or "", m.group(0)) for m in _TOKEN.finditer(code)]
+    tokens = _tokens(code)
     found: list[Inner] = []
     for i, (kind, text) in enumerate(tokens):
         if kind == "tick" and family in ("perl", "ruby", "php"):
             found.append(Inner(label, script=text[1:-1]))
         elif kind == "qx":
-            body = re.sub(r"^(?:%x|qx)\s*", "", text)
-            found.append(Inner(label, script=body[1:-1]))
+            quoted = text[2:].lstrip()  # the opener, the command, the closer if any
+            closer = _CLOSERS.get(quoted[0], quoted[0])
+            body = quoted[1:]
+            found.append(Inner(label, script=body[:-1] if body.endswith(closer) else body))
         elif kind == "ident":
             found.extend(_tokenized_call(tokens, i, text.split(".")[-1].split("::")[-1]
                                          .split("->")[-1], label, ctx))

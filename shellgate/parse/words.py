@@ -207,8 +207,27 @@ def _chr(code: int) -> str:
         return "\ufffd"
 
 
-_BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _SEQ = re.compile(r"\{(-?\d{1,6})\.\.(-?\d{1,6})\}")
+
+
+def _comma_braces(text: str) -> tuple[int, int] | None:
+    """The leftmost ``{…,…}`` without braces inside: (index of ``{``, index after ``}``).
+
+    A scan, not the regex ``\\{([^{}]*,[^{}]*)\\}``, which backtracks quadratically over
+    one ``{`` followed by many commas and no ``}`` (agent-controlled text must cost linear
+    time). The candidate ``{`` is always the last one before the next ``}``."""
+    start = -1
+    comma = False
+    for index, char in enumerate(text):
+        if char == "{":
+            start, comma = index, False
+        elif char == "," and start >= 0:
+            comma = True
+        elif char == "}":
+            if start >= 0 and comma:
+                return start, index + 1
+            start = -1
+    return None
 
 
 def expand_braces(text: str) -> list[str]:
@@ -218,18 +237,20 @@ def expand_braces(text: str) -> list[str]:
         changed = False
         nxt: list[str] = []
         for item in results:
-            match = _BRACE.search(item) or _SEQ.search(item)
-            if match is None:
-                nxt.append(item)
-                continue
-            changed = True
-            head, tail = item[: match.start()], item[match.end() :]
-            if match.re is _SEQ:
+            span = _comma_braces(item)
+            if span is not None:
+                head, tail = item[: span[0]], item[span[1] :]
+                parts = item[span[0] + 1 : span[1] - 1].split(",")
+            else:
+                match = _SEQ.search(item)
+                if match is None:
+                    nxt.append(item)
+                    continue
+                head, tail = item[: match.start()], item[match.end() :]
                 lo, hi = int(match.group(1)), int(match.group(2))
                 step = 1 if hi >= lo else -1
                 parts = [str(v) for v in range(lo, hi + step, step)][:_MAX_BRACE_WORDS]
-            else:
-                parts = match.group(1).split(",")
+            changed = True
             nxt.extend(head + part + tail for part in parts)
         results = nxt[:_MAX_BRACE_WORDS]
         if not changed:
@@ -253,7 +274,10 @@ def echo_output(args: list[str]) -> str:
     return text + ("\n" if newline else "")
 
 
-_PRINTF_SPEC = re.compile(r"%(?:%|[-+ #0]*\d*(?:\.\d+)?([sbdiqcxXo]))")
+_PRINTF_SPEC = re.compile(r"%(?:%|[-+ #0]*(?:[1-9]\d*)?(?:\.\d+)?([sbdiqcxXo]))")
+"""Flags, then a width that cannot start with ``0`` (a ``0`` is a flag): one way to match
+each spelling, so a long run of zeros costs linear time (``[-+ #0]*\\d*`` was quadratic)."""
+_MAX_PRINTF_OUTPUT = 1024 * 1024
 
 
 def printf_output(args: list[str]) -> str | None:
@@ -264,6 +288,7 @@ def printf_output(args: list[str]) -> str | None:
         return None
     fmt, rest = args[0], list(args[1:])
     out: list[str] = []
+    size = 0
     while True:
         consumed = False
         pieces: list[str] = []
@@ -284,6 +309,9 @@ def printf_output(args: list[str]) -> str | None:
             pieces.append(value)
         pieces.append(decode_escapes(fmt[pos:], octal_needs_zero=False))
         out.append("".join(pieces))
+        size += len(out[-1])
+        if size > _MAX_PRINTF_OUTPUT:
+            return None  # the format repeats per argument: output can grow as their product
         if not rest or not consumed:
             break
     return "".join(out)

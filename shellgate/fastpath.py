@@ -109,37 +109,38 @@ def quick_allow_script(text: str, config_dir: str) -> bool:
         return False
 
 
-def _load_index(config_dir: str) -> tuple[frozenset[str], dict[str, list[str]]] | None:
-    """The quick index as (tools that always need the engine, per-tool fields), or None
-    when it is missing or was compiled from other pattern files than the current ones."""
+def _load_index(config_dir: str) -> tuple[frozenset[str], str] | None:
+    """The quick index as (tools that always need the engine, the text of the tool lines),
+    or None when it is missing, damaged, or was compiled from other pattern files (or
+    another settings file) than the current ones."""
     paths = pattern_paths(shipped_patterns_dir(), os.path.join(config_dir, "patterns"))
     with open(os.path.join(config_dir, "cache", QUICK_NAME), encoding="utf-8") as handle:
         text = handle.read()
     head, _, body = text.partition("\n\n")
     settings = os.path.join(config_dir, SETTINGS_NAME)
-    if head != cache_key(paths, settings).replace("\0", "\t"):
+    if head != cache_key(paths, settings).replace("\0", "\t") or not body.endswith("\n"):
         return None
-    special: frozenset[str] = frozenset()
-    tools: dict[str, list[str]] = {}
-    for line in body.splitlines():
-        fields = line.split(" ")
-        if fields[0] == "special":
-            special = frozenset(fields[1:])
-        elif fields[0] == "tool" and len(fields) >= 4:
-            tools[fields[1]] = fields[2:]
-        else:
-            return None
-    return special, tools
+    first, _, tools = body.partition("\n")
+    if not first.startswith("special "):
+        return None
+    return frozenset(first.split(" ")[1:]), "\n" + tools
 
 
-def _argv_clear(argv: list[str], index: tuple[frozenset[str], dict[str, list[str]]]) -> bool:
-    special, tools = index
+def _argv_clear(argv: list[str], index: tuple[frozenset[str], str]) -> bool:
+    """No rule can start in ``argv``. A tool's line is found with ``str.find`` rather than
+    by reading every line, so unrelated pattern files cost only the bytes they add."""
+    special, lines = index
     tool = argv[0].rsplit("/", 1)[-1]
     if tool in special:
         return False
-    fields = tools.get(tool)
-    if fields is None:
+    if not tool or any(c.isspace() for c in tool):
+        return False  # not a name a tool line can hold
+    at = lines.find("\ntool " + tool + " ")
+    if at < 0:
         return True
+    fields = lines[at + 1:lines.index("\n", at + 1)].split(" ")[2:]
+    if len(fields) < 2:
+        return False
     dash, full, triggers = fields[0] == "1", fields[1] == "1", fields[2:]
     words = argv[1:]
     if full or (dash and any(w.startswith("-") for w in words)):
@@ -152,9 +153,12 @@ def quick_text(key: str, rules: RuleSet) -> str:
     index = quick_index(rules)
     lines = ["special " + " ".join(index["special"])]
     for name, (triggers, dash, full) in sorted(index["tools"].items()):
-        unsafe = any(not w or any(c.isspace() for c in w) for w in (name, *triggers))
-        lines.append(" ".join(["tool", name, "1" if dash else "0",
-                               "1" if full or unsafe else "0", *triggers]))
+        if not name or any(c.isspace() for c in name):
+            continue  # never looked up (``_argv_clear`` sends such names to the engine)
+        if any(not w or any(c.isspace() for c in w) for w in triggers):
+            full, triggers = True, ()  # a word the line cannot hold: always the engine
+        lines.append(" ".join(["tool", name, "1" if dash else "0", "1" if full else "0",
+                               *triggers]))
     return key.replace("\0", "\t") + "\n\n" + "\n".join(lines) + "\n"
 
 

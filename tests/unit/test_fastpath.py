@@ -86,3 +86,21 @@ def test_edited_pattern_file_invalidates_the_compiled_rules(tmp_path: Path) -> N
     assert config.rules().get("mine.block-ls") is not None
     assert evaluate_argv(["ls"], config.rules()).verdict == "gate"
     assert not quick_allow(["ls"], str(tmp_path))
+
+
+def test_names_and_words_with_spaces_cannot_confuse_the_index(tmp_path: Path) -> None:
+    user = tmp_path / "patterns"
+    user.mkdir()
+    rules = "".join(
+        f'[[rule]]\nid = "mine.r{n}"\nsummary = "s"\nwhy = "w"\nseverity = "low"\n'
+        f'tool = "{tool}"\ncommand = [["{word}"]]\n'
+        for n, (tool, word) in enumerate([("a b", "0"), ("a", "destroy"),
+                                          ("aa", "x\\ntool x 0 0"), ("x", "p q")]))
+    (user / "mine.toml").write_text(rules)
+    Config.at(tmp_path).rules()
+    assert quick_allow(["a", "list"], str(tmp_path))
+    assert not quick_allow(["a", "destroy"], str(tmp_path))
+    assert not quick_allow(["a", "0", "destroy"], str(tmp_path))
+    assert not quick_allow(["x", "p"], str(tmp_path))  # "p q" cannot be written, nor a line
+    assert not quick_allow(["aa", "y"], str(tmp_path))  # smuggled into "aa"s: engine
+    assert not quick_allow(["a b", "0"], str(tmp_path))

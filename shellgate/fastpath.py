@@ -1,12 +1,16 @@
-"""The shim's fast path: prove that no rule can match an argv without importing the engine.
+"""The fast path: prove that no rule can match without importing the engine.
+
+For a shim's argv (:func:`quick_allow`) and for a plain script in ``shellgate-sh`` and the
+hooks (:func:`quick_allow_script`: bare words joined by ``&&``, ``||``, ``|``, ``;``,
+``&`` and newlines, split by :func:`plain_commands` exactly as bash splits them).
 
 Imports only ``os``. It reads the quick index written next to the compiled rules
-(``shellgate/rules/cache.py``), a plain text file split with ``str.split`` (no parser to
-import, nothing a crafted file can make it run), and answers True only when the tool is not
+(``shellgate/rules/cache.py``), a plain text file searched with ``str`` methods (no parser
+to import, nothing a crafted file can make it run), and answers True only when no tool is
 a wrapper or payload carrier and none of the words that could start a matching rule
-appear in the argv. Anything else — a stale or missing cache, an unknown shape, any
-error — answers False, and the full engine decides. It can never turn a gate into an
-allow: it only skips work for commands the engine would allow anyway.
+appear in any argv. Anything else — a stale or missing cache, a changed settings file, an
+unknown shape, any error — answers False, and the full engine decides. It can never turn
+a gate into an allow: it only skips work for commands the engine would allow anyway.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
 CACHE_NAME = "rules.cache"
 QUICK_NAME = "quick.index"
 SETTINGS_NAME = "config.toml"
-FORMAT = 5
+FORMAT = 6
 _GLOB = frozenset("*?[")
 # Wrappers whose handler only unwraps when one of these words appears.
 _SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {

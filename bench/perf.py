@@ -122,7 +122,7 @@ def main() -> int:
         # plain: words and operators only, decided by the fast path; engine: a script with
         # quotes and an expansion, decided by the full parser and rules. No shimmed tool in
         # either, so the figure is the restricted shell's own.
-        scripts = {"plain": "uname -a && ls -la",
+        scripts = {"plain": "uname -a && ls -la | grep -c 'r'",
                    "engine": f'cd {repo} && ls -la | head -5 && echo "in $PWD"'}
         shell = restricted_shell(env, config)
         for kind, script in scripts.items():

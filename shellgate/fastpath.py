@@ -1,8 +1,9 @@
 """The fast path: prove that no rule can match without importing the engine.
 
 For a shim's argv (:func:`quick_allow`) and for a plain script in ``shellgate-sh`` and the
-hooks (:func:`quick_allow_script`: bare words joined by ``&&``, ``||``, ``|``, ``;``,
-``&`` and newlines, split by :func:`plain_commands` exactly as bash splits them).
+hooks (:func:`quick_allow_script`: words, bare or in quotes that expand nothing, joined
+by ``&&``, ``||``, ``|``, ``;``, ``&`` and newlines, split by :func:`plain_commands`
+exactly as bash splits them).
 
 Imports only ``os``. It reads the quick index written next to the compiled rules
 (``shellgate/rules/cache.py``), a plain text file searched with ``str`` methods (no parser
@@ -227,49 +228,83 @@ def plain_commands(text: str) -> list[list[str]] | None:
     """The argvs of ``text`` when it is only plain words joined by ``&&``, ``||``, ``|``,
     ``;``, ``&`` and newlines, each command named by a bare program name; else None.
 
-    Plain words have no quotes, ``$``, globs, braces, tildes, redirects or comments, so
-    bash runs them exactly as split here. Command names that are builtins, reserved
-    words, assignments or paths are not plain: the engine reads those.
+    A plain word is made of word characters (no ``$``, globs, braces, tildes, redirects or
+    comments), ``'single-quoted'`` text, and ``"double-quoted"`` text without ``$``, a
+    backquote, a backslash or ``!``: bash runs such words exactly as split here. Command
+    names that are quoted, builtins, reserved words, assignments or paths are not plain:
+    the engine reads those.
     """
     if len(text) > MAX_PLAIN:
         return None
-    tokens: list[str] = []
-    word: list[str] = []
-    operator: list[str] = []
-    for char in text + " ":
-        if char in _WORD:
+    tokens: list[tuple[bool, str]] = []  # (is a word, text); a word's flag: quoted anywhere
+    quoted: list[bool] = []
+    word: list[str] | None = None
+    operator = ""
+    i, end = 0, len(text)
+    while i <= end:
+        char = text[i] if i < end else " "
+        if char in _WORD or char in "'\"":
             if operator:
-                tokens.append("".join(operator))
-                operator = []
-            word.append(char)
+                tokens.append((False, operator))
+                operator = ""
+            if word is None:
+                word = []
+                quoted.append(False)
+            if char in _WORD:
+                word.append(char)
+                i += 1
+                continue
+            close = text.find(char, i + 1)
+            if close < 0:
+                return None
+            body = text[i + 1:close]
+            if not _quotable(body, char):
+                return None
+            word.append(body)
+            quoted[-1] = True
+            i = close + 1
             continue
-        if word:
-            tokens.append("".join(word))
-            word = []
+        if word is not None:
+            tokens.append((True, "".join(word)))
+            word = None
         if char in _OPERATOR:
             if char == "\n":
                 if operator:
-                    tokens.append("".join(operator))
-                    operator = []
-                tokens.append(char)
+                    tokens.append((False, operator))
+                    operator = ""
+                tokens.append((False, char))
             else:
-                operator.append(char)
+                operator += char
         elif char in " \t":
             if operator:
-                tokens.append("".join(operator))
-                operator = []
+                tokens.append((False, operator))
+                operator = ""
         else:
             return None
-    return _commands(tokens)
+        i += 1
+    return _commands(tokens, quoted)
 
 
-def _commands(tokens: list[str]) -> list[list[str]] | None:
+def _quotable(body: str, quote: str) -> bool:
+    """Quoted text bash passes on unchanged: printable (newlines and tabs too), and in
+    double quotes nothing bash expands or escapes."""
+    if quote == '"' and any(c in body for c in "$`\\!"):
+        return False
+    return all(c.isprintable() or c in "\n\t" for c in body)
+
+
+def _commands(tokens: list[tuple[bool, str]], quoted: list[bool]) -> list[list[str]] | None:
     """Split tokens at operators; None for anything bash would not read as a plain list."""
     argvs: list[list[str]] = []
     current: list[str] = []
+    name_quoted = False
+    words = iter(quoted)
     pending = False  # after && || |: a command must still follow (newlines may come first)
-    for token in tokens:
-        if token[0] not in _OPERATOR:
+    for is_word, token in tokens:
+        if is_word:
+            was_quoted = next(words)
+            if not current:
+                name_quoted = was_quoted
             current.append(token)
             pending = False
             continue
@@ -277,7 +312,7 @@ def _commands(tokens: list[str]) -> list[list[str]] | None:
             continue  # a blank line, or a line break after && || |
         if token not in _BINARY and token not in _TERMINATORS:
             return None  # ;; ;& |& &| &&& and other runs of operator characters
-        if not current or not _plain(current):
+        if not current or name_quoted or not _plain(current):
             return None
         argvs.append(current)
         current = []
@@ -285,7 +320,7 @@ def _commands(tokens: list[str]) -> list[list[str]] | None:
     if pending:
         return None
     if current:
-        if not _plain(current):
+        if name_quoted or not _plain(current):
             return None
         argvs.append(current)
     return argvs

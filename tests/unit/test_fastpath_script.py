@@ -45,21 +45,26 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
     ("\n\nls\n\n", [["ls"]]),
     ("git log --format=%H@%an,x+y:z", [["git", "log", "--format=%H@%an,x+y:z"]]),
     ("a||b", [["a"], ["b"]]),
+    ("git commit -m \"fix: the 'bug'\"", [["git", "commit", "-m", "fix: the 'bug'"]]),
+    ("rg 'a $b `c` \\d' src/", [["rg", "a $b `c` \\d", "src/"]]),
+    ("x --m=\"a b\"c'' ''", [["x", "--m=a bc", ""]]),
+    ("x 'a\nb' | y", [["x", "a\nb"], ["y"]]),
 ])
 def test_plain_scripts_split_into_argvs(text: str, expected: list[list[str]]) -> None:
     assert plain_commands(text) == expected
 
 
 @pytest.mark.parametrize("text", [
-    "echo $HOME", "ls *.py", "ls ?", "ls [ab]", "echo {a,b}", "ls ~", "ls ~/x", "echo 'q'",
-    'echo "q"', "echo a\\ b", "ls > out", "ls 2>&1", "cat < f", "ls # comment", "!ls",
+    "echo $HOME", "ls *.py", "ls ?", "ls [ab]", "echo {a,b}", "ls ~", "ls ~/x",
+    "echo a\\ b", "ls > out", "ls 2>&1", "cat < f", "ls # comment", "!ls",
     "(ls)", "{ ls; }", "a=1", "FOO=1 ls", "=x", "./run.sh", "/bin/rm -rf x", "%1",
     "eval ls", "source x", ". x", "exec ls", "alias ls=rm", "export PATH=x", "set -x",
     "hash -p /tmp/x git", "enable -f x y", "builtin rm", "command rm", "time ls",
     "if true", "function f", "printf -v PATH x", "python3.12 x.py", "python x.py",
     "a &&", "a |", "a;;b", "a ; ; b", "; ls", "| ls", "a & & b", "a |& b", "a &| b",
     "a\n| b", "a\r\nb", "a@b x", "a%b", "g+:x", "x ==", "test a == b", "ls\x00", "ls é",
-    "-x", "_x", "x" * 5000,
+    "-x", "_x", "x" * 5000, "'git' status", "g\"it\" x", 'x "$y"', 'x "`y`"', 'x "\\n"',
+    'x "!1"', "x 'unclosed", 'x "unclosed', "x '\x1b'", "A='1 2' x",
 ])
 def test_anything_else_is_not_plain(text: str) -> None:
     assert plain_commands(text) is None
@@ -88,7 +93,7 @@ def _agrees_with_the_parser(text: str) -> bool:
     return [[w.value for w in c.argv] for c in script.commands if not c.via] == argvs
 
 
-_CHARS = sorted("abcXYZ019-_./:,@%+=")
+_CHARS = sorted("abcXYZ019-_./:,@%+=' \"\n\t|&;")
 
 
 def test_every_two_characters_split_as_the_parser_splits_them() -> None:
@@ -135,12 +140,19 @@ def _vocabulary() -> list[str]:
 
 
 _WORDS = _vocabulary()
+_WORD_OR_QUOTED = st.one_of(
+    st.sampled_from(_WORDS),
+    st.sampled_from(_WORDS).map(lambda w: f"'{w}'"),
+    st.lists(st.sampled_from(_WORDS), min_size=1, max_size=3).map(lambda ws: '"' + " ".join(ws)
+                                                                   + '"'),
+    st.tuples(st.sampled_from(_WORDS), st.sampled_from(_WORDS)).map(lambda p: f"{p[0]}'{p[1]}'"))
+"""A vocabulary word, bare or quoted (whole, in part, several words in one string)."""
 _OPS = st.sampled_from([" && ", " || ", " | ", "; ", " & ", "\n", "|", "&&"])
 
 
-@settings(max_examples=600, deadline=None, derandomize=True,
+@settings(max_examples=1000, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=5), _OPS),
+@given(st.lists(st.tuples(st.lists(_WORD_OR_QUOTED, min_size=1, max_size=5), _OPS),
                 min_size=1, max_size=4))
 def test_generated_scripts_never_pass_what_the_engine_gates(
         parts: list[tuple[list[str], str]]) -> None:
@@ -171,8 +183,8 @@ def test_a_changed_settings_file_sends_scripts_to_the_engine(tmp_path: Path) -> 
 
 
 _RECORDER = """#!/bin/sh
-# records its name and argv, one argument per line, a blank line after each command
-{ printf '%s\\n' "${0##*/}"; for a in "$@"; do printf '%s\\n' "$a"; done; echo; } >> "$ARGV_LOG"
+# records its name and argv: fields end with US (octal 037), each command with RS (036)
+{ printf '%s\\037' "${0##*/}" "$@"; printf '\\036'; } >> "$ARGV_LOG"
 """
 
 
@@ -203,5 +215,5 @@ def test_real_bash_runs_exactly_the_argvs_split(tmp_path: Path) -> None:
         subprocess.run([bash, "-c", text], env={"PATH": str(stubs), "ARGV_LOG": str(log)},
                        cwd=tmp_path, check=False, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        ran = [block.split("\n") for block in log.read_text().split("\n\n") if block]
+        ran = [block.split("\x1f")[:-1] for block in log.read_text().split("\x1e") if block]
         assert ran == plain_commands(text), text

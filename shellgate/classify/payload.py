@@ -24,7 +24,8 @@ DB_TOOLS = frozenset({"psql", "mysql", "mariadb", "sqlite3", "duckdb", "clickhou
                       "clickhouse", "cockroach", "mongosh", "mongo", "redis-cli", "valkey-cli",
                       "keydb-cli", "usql", "pgcli", "mycli", "litecli"})
 HTTP_TOOLS = frozenset({"curl", "wget", "http", "https", "xh", "xhs"})
-CODE_TOOLS = frozenset({"python", "python3", "python2", "node", "nodejs", "perl", "ruby"})
+CODE_TOOLS = frozenset({"python", "python3", "python2", "node", "nodejs", "deno", "bun", "perl",
+                        "ruby"})
 # Other SQL command-line clients: tool → (sub-command path, options whose value is SQL,
 # options whose value is a SQL file, whether a bare positional is SQL).
 OTHER_SQL: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]] = {

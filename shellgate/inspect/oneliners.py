@@ -42,7 +42,8 @@ def language_of(tool: str) -> str | None:
     """The language a normalised tool name runs (``python3.12`` → ``python``), or None."""
     if _PYTHON.fullmatch(tool):
         return "python"
-    return {"node": "node", "nodejs": "node", "perl": "perl", "ruby": "ruby"}.get(tool)
+    return {"node": "node", "nodejs": "node", "deno": "node", "bun": "node", "perl": "perl",
+            "ruby": "ruby"}.get(tool)
 
 
 def code_requests(language: str, code: str) -> list[HttpRequest]:
@@ -137,6 +138,27 @@ def _short_options(language: str, word: str, args: Sequence[str | None], i: int,
     return i
 
 
+_DENO_VALUE = frozenset({"--ext", "--config", "-c", "--import-map", "--location", "--cert",
+                         "--v8-flags", "--env-file", "--lock", "--seed", "--inspect"})
+
+
+def _deno_as_node(args: list[str | None]) -> list[str | None] | None:
+    """``deno eval [OPTIONS] CODE`` as ``node -e CODE``, ``deno run [OPTIONS] SCRIPT`` as
+    ``node SCRIPT``; None for other sub-commands (they run no code of their own)."""
+    if not args or args[0] not in ("eval", "run"):
+        return None
+    i = 1
+    while i < len(args):
+        word = args[i]
+        if word is None or not word.startswith("-") or word == "-":
+            break
+        i += 2 if word in _DENO_VALUE else 1
+    rest = args[i:]
+    if args[0] == "eval":
+        return ["-e", *rest[:1]] if rest else None
+    return rest
+
+
 def _preamble(language: str, modules: Sequence[str]) -> str:
     if language == "perl":
         return "".join(f"use {m.split('=')[0]};\n" for m in modules)
@@ -157,7 +179,12 @@ def oneliner_requests(tool: str, argv: Sequence[str | None], stdin: str | None,
     language = language_of(tool)
     if language is None:
         return []
-    args = list(argv[1:])
+    args: list[str | None] = list(argv[1:])
+    if tool == "deno":
+        as_node = _deno_as_node(args)
+        if as_node is None:
+            return []
+        args = as_node
     src = _code_source(language, args)
     if src.run_module is not None:
         if src.run_module == "httpie":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shellgate.model import NO_STDIN, Command, Script, Stdin, Word
+from shellgate.parse import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
 from shellgate.parse import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
 from shellgate.parse import xargs as _xargs  # noqa: F401  (registers xargs)
 from shellgate.parse.context import ParseContext, ReadFile, mapping_reader, no_files

@@ -21,8 +21,16 @@ from shellgate.parse.unwrap import Inner
 _CODE_FLAGS = {
     "python": ("-c",), "node": ("-e", "--eval", "-p", "--print"), "perl": ("-e", "-E"),
     "ruby": ("-e",), "php": ("-r",), "deno": ("eval",), "bun": ("-e", "--eval"),
-    "lua": ("-e",), "Rscript": ("-e",), "osascript": ("-e",),
+    "lua": ("-e",), "luajit": ("-e",), "Rscript": ("-e",), "R": ("-e",),
+    "julia": ("-e", "--eval", "-E", "--print"), "osascript": ("-e",),
+    "tclsh": (), "wish": (), "expect": ("-c",),
 }
+_STDIN_CODE = frozenset({"python", "node", "perl", "ruby", "php", "lua", "luajit", "R",
+                         "julia", "osascript", "tclsh", "wish", "expect"})
+"""Interpreters that read their program from stdin when given no script."""
+_TCL_RUNS = re.compile(r"(?:^|[\s;\[{])(?:exec|spawn|open\s+\S*\|)")
+"""Tcl (tclsh, expect) commands that start programs: their words are Tcl, not read here."""
+_OSA_SHELL = re.compile(r'do\s+shell\s+script\s+"((?:[^"\\]|\\.)*)"')
 _PY_SHELL = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
              "commands.getoutput", "pty.spawn"}
 _PY_ARGV = {"subprocess.run", "subprocess.call", "subprocess.check_call",
@@ -65,12 +73,19 @@ def interpreter(name: str, args: Sequence[Word], command: Command,
                 code = ctx.written[value]
             break
     else:
-        code = command.stdin.text if family in ("python", "node", "perl", "ruby", "php") else None
+        code = command.stdin.text if family in _STDIN_CODE else None
     if code is None:
         return []
     label = f"{name} code"
     if family == "python":
         return _python(code, label, ctx)
+    if family in ("tclsh", "wish", "expect"):
+        if _TCL_RUNS.search(code):
+            ctx.problem("dynamic-code", f"{name} code starts programs (exec, spawn, open |)")
+        return []
+    if family == "osascript":
+        return [Inner(label, script=_unquote('"' + m.group(1) + '"'))
+                for m in _OSA_SHELL.finditer(code)]
     return _tokenized(code, label, ctx, family)
 
 
@@ -278,7 +293,7 @@ def _tokenized(code: str, label: str, ctx: ParseContext, family: str) -> list[In
     tokens = _tokens(code)
     found: list[Inner] = []
     for i, (kind, text) in enumerate(tokens):
-        if kind == "tick" and family in ("perl", "ruby", "php"):
+        if kind == "tick" and family in ("perl", "ruby", "php", "julia"):
             found.append(Inner(label, script=text[1:-1]))
         elif kind == "qx":
             quoted = text[2:].lstrip()  # the opener, the command, the closer if any
@@ -286,7 +301,8 @@ def _tokenized(code: str, label: str, ctx: ParseContext, family: str) -> list[In
             body = quoted[1:]
             found.append(Inner(label, script=body[:-1] if body.endswith(closer) else body))
         elif kind == "ident":
-            found.extend(_tokenized_call(tokens, i, text.split(".")[-1].split("::")[-1]
+            found.extend(_tokenized_call(tokens, i, text if text in _SHELL_CALLS else
+                                         text.split(".")[-1].split("::")[-1]
                                          .split("->")[-1], label, ctx))
     return found
 

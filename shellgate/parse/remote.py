@@ -1,5 +1,6 @@
 """Wrappers that hand a command to another place or another shell: ssh, containers,
-pods, terminal multiplexers, ``watch``, ``parallel``, ``su -c``, ``nix-shell --run``."""
+pods, terminal multiplexers, ``watch``, ``parallel``, ``su -c``, ``nix-shell --run``
+(``script -c`` and other launchers: ``launchers.py``)."""
 
 from __future__ import annotations
 
@@ -250,7 +251,6 @@ register("parallel", _parallel)
 register("su", _flag_script(("-c", "--command", "--session-command"), "su -c"))
 register("runuser", _flag_script(("-c", "--command"), "runuser -c"))
 register("flock", _flock)
-register("script", _flag_script(("-c", "--command"), "script -c"))
 register("nix-shell", _flag_script(("--run", "--command"), "nix-shell --run"))
 register("nix", _nix)
 register("tmux", _tmux)

@@ -14,9 +14,11 @@ from shellgate.parse.wrappers import PREFIX, RUNNERS, WrapSpec, after_options
 from shellgate.record import record
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish",
-                    "rbash", "busybox-sh"})
+                    "rbash", "busybox-sh", "ksh93", "oksh", "loksh", "lksh", "pdksh", "osh",
+                    "bosh", "jsh", "hush"})
 INTERPRETERS = frozenset({"python", "python2", "python3", "pypy", "pypy3", "node", "nodejs",
-                          "perl", "ruby", "php", "deno", "bun", "lua", "Rscript", "osascript"})
+                          "perl", "ruby", "php", "deno", "bun", "lua", "luajit", "Rscript", "R",
+                          "julia", "osascript", "tclsh", "wish", "expect"})
 
 
 @record
@@ -53,7 +55,9 @@ def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
     if name in PREFIX:
         return _prefix(name, PREFIX[name], args)
     if name in RUNNERS:
-        return _runner(name, args)
+        found = _runner(name, args)
+        if found or name not in INTERPRETERS:  # bun: `bun x …` runs a package, `bun -e` code
+            return found
     if name in SHELLS:
         return _shell(name, args, command, ctx)
     if name in INTERPRETERS or _versioned_python(name):
@@ -272,31 +276,43 @@ _GIT_GLOBAL = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", 
 
 
 def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
-    """Aliases defined with ``git -c alias.x=…`` or ``git config alias.x …`` in the same line."""
+    """Aliases defined with ``git -c alias.x=…`` or ``git config alias.x …`` in the same
+    line, and settings whose value is a command git runs (``launchers.git_setting_commands``)."""
+    from shellgate.parse.launchers import git_setting_commands
+
+    found: list[Inner] = []
     i = 0
     while i < len(args) and (args[i].value or "").startswith("-"):
         value = args[i].value or ""
         if value == "-c" and i + 1 < len(args):
             _git_alias(args[i + 1].value, ctx)
+            setting = args[i + 1].value
+            if setting is None:
+                ctx.problem("dynamic-code", "a git -c setting is only known at run time")
+            else:
+                key, _, val = setting.partition("=")
+                found += git_setting_commands(key, val, ctx)
         i += 2 if value in _GIT_GLOBAL else 1
     if i >= len(args) or args[i].value is None:
-        return []
+        return found
     sub, rest = args[i].value, tuple(args[i + 1:])
     if sub == "config":
-        values = [w.value for w in rest if w.value is not None and not w.value.startswith("-")]
-        if len(values) >= 2 and values[0].startswith("alias."):
+        values = [w.value for w in rest if w.value is None or not w.value.startswith("-")]
+        if len(values) >= 2 and values[0] is not None:
+            found += git_setting_commands(values[0], values[1], ctx)
+        if len(values) >= 2 and values[0] and values[1] and values[0].startswith("alias."):
             _git_alias(f"{values[0]}={values[1]}", ctx)
             if values[1].startswith("!"):
-                return [Inner(f"git alias {values[0][6:]}", script=values[1][1:])]
-        return []
+                return [*found, Inner(f"git alias {values[0][6:]}", script=values[1][1:])]
+        return found
     alias = ctx.git_aliases.get(sub or "")
     if alias is None:
-        return []
+        return found
     if alias.startswith("!"):
         tail = " ".join(w.show() for w in rest)
-        return [Inner(f"git alias {sub}", script=f"{alias[1:]} {tail}")]
-    return [Inner(f"git alias {sub}", argv=(command.argv[0], *(lit(p) for p in alias.split()),
-                                             *rest))]
+        return [*found, Inner(f"git alias {sub}", script=f"{alias[1:]} {tail}")]
+    return [*found, Inner(f"git alias {sub}", argv=(command.argv[0],
+                                                     *(lit(p) for p in alias.split()), *rest))]
 
 
 def _git_alias(text: str | None, ctx: ParseContext) -> None:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 CACHE_NAME = "rules.cache"
 QUICK_NAME = "quick.index"
 SETTINGS_NAME = "config.toml"
-FORMAT = 6
+FORMAT = 7
 _GLOB = frozenset("*?[")
 # Wrappers whose handler only unwraps when one of these words appears.
 _SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
@@ -38,6 +38,13 @@ _SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
     "kubectl": ("exec", "debug", "run", "attach"),
     "oc": ("exec", "debug", "run", "attach"),
 }
+
+
+_INDEX_CODE = ("fastpath.py", "parse/unwrap.py", "parse/wrappers.py", "parse/launchers.py",
+               "parse/remote.py", "classify/payload.py")
+"""Modules whose tables make the quick index: a changed one (an upgrade that keeps the
+version number, a development checkout) recompiles it, so a newly special tool is never
+fast-pathed by an index built before it was special."""
 
 
 def shipped_patterns_dir() -> str:
@@ -79,6 +86,10 @@ def cache_key(paths: list[str], settings: str) -> str:
     from shellgate import __version__
 
     parts = [f"shellgate {__version__} format {FORMAT}"]
+    here = os.path.dirname(os.path.abspath(__file__))
+    for module in _INDEX_CODE:  # the code that decides which tools always need the engine
+        stat = os.stat(os.path.join(here, module))
+        parts.append(f"{module}\0{stat.st_size}\0{stat.st_mtime_ns}")
     for path in paths:
         stat = os.stat(path)
         parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")

@@ -43,6 +43,10 @@ ACCEPTED = {
     "tools without rules": "frobnicate --delete-everything",
     "self-protection: a path known only at run time":
         "echo '[]' > \"$XDG_CONFIG_HOME/shellgate/keys.json\"",
+    "command languages: awk system()": "awk 'BEGIN { system(\"rm -rf /srv/data\") }'",
+    "command languages: sed e": "sed -n '1e rm -rf /srv/data' /etc/hostname",
+    "command languages: editor commands": "vim -es -c '!rm -rf /srv/data' -c q",
+    "command languages: make recipes": "make -f /dev/stdin <<< 'all: ; rm -rf /srv/data'",
 }
 
 

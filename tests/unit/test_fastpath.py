@@ -104,3 +104,21 @@ def test_names_and_words_with_spaces_cannot_confuse_the_index(tmp_path: Path) ->
     assert not quick_allow(["x", "p"], str(tmp_path))  # "p q" cannot be written, nor a line
     assert not quick_allow(["aa", "y"], str(tmp_path))  # smuggled into "aa"s: engine
     assert not quick_allow(["a b", "0"], str(tmp_path))
+
+
+def test_changed_shellgate_code_recompiles_the_index(tmp_path: Path) -> None:
+    """An index built by other code (an upgrade that kept the version number) could miss a
+    tool that became special since: it must not be trusted."""
+    import shellgate.parse.launchers as launchers
+
+    Config.at(tmp_path).rules()
+    assert quick_allow(["git", "status"], str(tmp_path))
+    source = Path(launchers.__file__)
+    before = source.stat()
+    try:
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+        assert not quick_allow(["git", "status"], str(tmp_path))
+        Config.at(tmp_path).rules()
+        assert quick_allow(["git", "status"], str(tmp_path))
+    finally:
+        os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))

@@ -6,8 +6,6 @@ value is a command (``git -c core.pager=…``, ``git config core.sshCommand …`
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 
 from shellgate.model import Command, Word
@@ -160,6 +158,9 @@ def _pwsh_get_only(words: list[str]) -> bool:
 def _decode_utf16(text: str | None) -> str | None:
     if text is None:
         return None
+    import base64
+    import binascii
+
     try:
         return base64.b64decode(text, validate=True).decode("utf-16-le")
     except (binascii.Error, ValueError, UnicodeDecodeError):

@@ -7,7 +7,6 @@ see through ``echo … | base64 -d | sh``.
 
 from __future__ import annotations
 
-import base64
 import binascii
 
 from shellgate.model import Command
@@ -53,6 +52,8 @@ def _decoding(args: list[str]) -> bool:
 
 
 def _b64(text: str) -> str | None:
+    import base64  # only for `base64 -d` pipes (it imports struct)
+
     data = "".join(text.split())
     try:
         return base64.b64decode(data + "=" * (-len(data) % 4)).decode("utf-8", "surrogateescape")

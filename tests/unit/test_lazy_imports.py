@@ -43,8 +43,8 @@ def test_graphql_body_imports_graphql() -> None:
     assert "graphql" in loaded
 
 
-STARTUP_HEAVY = ("typing", "dataclasses", "inspect", "json", "socket", "hashlib", "tomllib", "base64",
-                 "subprocess", "shutil", "tempfile")
+STARTUP_HEAVY = ("typing", "dataclasses", "inspect", "json", "socket", "hashlib", "tomllib",
+                 "base64", "subprocess", "shutil", "tempfile")
 """What the restricted shell and the hooks must not import to allow a command: each costs
 milliseconds of interpreter start (measured by bench/perf.py, not here)."""
 

@@ -124,15 +124,15 @@ def _exec(bash: str, args: list[str], gated: Gated) -> int:
 
 
 def _which(name: str) -> str:
-    """The first executable ``name`` in an absolute PATH directory (``shutil.which``
-    without its imports, and never the working directory)."""
-    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        if not os.path.isabs(directory):
-            continue
-        path = os.path.join(directory, name)
-        if os.path.isfile(path) and os.access(path, os.X_OK):
-            return path
-    return "/bin/" + name
+    """The real ``name`` in an absolute PATH directory (never the working directory, nor a
+    shellgate shim), else ``/bin/NAME``."""
+    from shellgate.execute import find_real
+
+    path = os.environ.get("PATH", os.defpath).split(os.pathsep)
+    try:
+        return find_real(name, os.pathsep.join(d for d in path if os.path.isabs(d)))
+    except ShellgateError:
+        return "/bin/" + name
 
 
 def run(argv: list[str]) -> int:

@@ -10,7 +10,7 @@ named in ``HttpRequest.opaque``. A command that sends nothing (``--help``,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -234,6 +234,53 @@ def word_set(text: str) -> frozenset[str]:
 def letter_map(letters: str, text: str) -> dict[str, str]:
     """Short option letters mapped, in order, to the long names in ``text``."""
     return dict(zip(letters, text.split(), strict=True))
+
+
+def option_events(words: Sequence[str | None], shorts: Mapping[str, str],
+                  takes_value: Callable[[str], bool], resolve: Callable[[str], str] = str,
+                  max_attached: int | None = None) -> Iterator[tuple[str, str | None]]:
+    """getopt_long-style (option name, argument) pairs for an HTTP client's argv: ""
+    names a positional, "?" a word shellgate could not resolve.
+
+    Short letters map through ``shorts`` (an unknown one stays ``-x``) and bundle until
+    one that takes a value; ``--name=value`` attaches a value (only when ``name`` is at
+    most ``max_attached`` long: curl reads a longer one as an option name); ``resolve``
+    completes abbreviated long names (getopt, argparse)."""
+    options = True
+    i = 0
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if word is None:
+            yield "?", None
+        elif not options or not word.startswith("-") or word == "-":
+            yield "", word
+        elif word == "--":
+            options = False
+        elif word.startswith("--"):
+            name, eq, value = word[2:].partition("=")
+            if eq and max_attached is not None and len(name) > max_attached:
+                name, eq = word[2:], ""
+            name = resolve(name)
+            if eq:
+                yield name, value
+            elif takes_value(name):
+                yield name, words[i] if i < len(words) else None
+                i += 1
+            else:
+                yield name, None
+        else:
+            for j in range(1, len(word)):
+                name = shorts.get(word[j], "-" + word[j])
+                if not takes_value(name):
+                    yield name, None
+                    continue
+                if j + 1 < len(word):
+                    yield name, word[j + 1:]
+                else:
+                    yield name, words[i] if i < len(words) else None
+                    i += 1
+                break
 
 
 # --- dispatch ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from shellgate.inspect.http import (
     build_request,
     guess_scheme,
     letter_map,
+    option_events,
     split_header,
     word_set,
 )
@@ -36,39 +37,8 @@ def _gnu(words: Sequence[str | None], shorts: Mapping[str, str], values: frozens
          known: frozenset[str], abbreviate: bool) -> Iterator[tuple[str, str | None]]:
     """getopt_long-style (name, argument) pairs; "" names a positional, "?" an unresolved
     word. Long options may be abbreviated when ``abbreviate`` (getopt, argparse)."""
-    options = True
-    i = 0
-    while i < len(words):
-        word = words[i]
-        i += 1
-        if word is None:
-            yield "?", None
-        elif not options or not word.startswith("-") or word == "-":
-            yield "", word
-        elif word == "--":
-            options = False
-        elif word.startswith("--"):
-            name, eq, value = word[2:].partition("=")
-            name = _resolve(name, known, abbreviate)
-            if eq:
-                yield name, value
-            elif name in values:
-                yield name, words[i] if i < len(words) else None
-                i += 1
-            else:
-                yield name, None
-        else:
-            for j in range(1, len(word)):
-                name = shorts.get(word[j], "-" + word[j])
-                if name not in values:
-                    yield name, None
-                    continue
-                if j + 1 < len(word):
-                    yield name, word[j + 1:]
-                else:
-                    yield name, words[i] if i < len(words) else None
-                    i += 1
-                break
+    return option_events(words, shorts, values.__contains__,
+                         lambda name: _resolve(name, known, abbreviate))
 
 
 # --- wget ----------------------------------------------------------------------------------

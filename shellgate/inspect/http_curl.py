@@ -23,6 +23,7 @@ from shellgate.inspect.http import (
     ReadFile,
     build_request,
     letter_map,
+    option_events,
     split_header,
     word_set,
 )
@@ -99,38 +100,7 @@ def _takes_value(name: str) -> bool:
 
 def _events(words: Sequence[str | None]) -> Iterator[tuple[str, str | None]]:
     """(long option name, argument) pairs; "" names a URL, "?" an unresolved word."""
-    options = True
-    i = 0
-    while i < len(words):
-        word = words[i]
-        i += 1
-        if word is None:
-            yield "?", None
-        elif not options or not word.startswith("-") or word == "-":
-            yield "", word
-        elif word == "--":
-            options = False
-        elif word.startswith("--"):
-            name, eq, value = word[2:].partition("=")
-            if eq and len(name) <= _MAX_OPTION_LEN:
-                yield name, value
-            elif _takes_value(word[2:]):
-                yield word[2:], words[i] if i < len(words) else None
-                i += 1
-            else:
-                yield word[2:], None
-        else:
-            for j in range(1, len(word)):
-                name = _SHORT.get(word[j], "-" + word[j])
-                if not _takes_value(name):
-                    yield name, None
-                    continue
-                if j + 1 < len(word):
-                    yield name, word[j + 1:]
-                else:
-                    yield name, words[i] if i < len(words) else None
-                    i += 1
-                break
+    return option_events(words, _SHORT, _takes_value, max_attached=_MAX_OPTION_LEN)
 
 
 def _config_events(text: str) -> Iterator[tuple[str, str | None]]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from shellgate.engine import evaluate
@@ -32,6 +36,21 @@ def shipped_rules() -> RuleSet:
     if _RULES is None:
         _RULES = load_rules(pattern_files(None))
     return _RULES
+
+
+def corpus_items() -> list[dict[str, Any]]:
+    """Every entry of the labelled corpus (``tests/corpus/*.jsonl``), in file order."""
+    corpus = Path(__file__).resolve().parent / "corpus"
+    return [json.loads(line) for path in sorted(corpus.glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def corpus_and_examples() -> list[str]:
+    """Every labelled corpus command and every rule's examples and known gaps."""
+    texts = [str(item["cmd"]) for item in corpus_items()]
+    for rule in shipped_rules().rules:
+        texts.extend(rule.examples_gate + rule.examples_pass + rule.known_gaps)
+    return texts
 
 
 @pytest.fixture(scope="session")

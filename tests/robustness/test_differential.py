@@ -9,20 +9,18 @@ CI runs the whole corpus and a few hundred generated commands per fixed seed;
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
 import pytest
 
 from shellgate.parse import mapping_reader, parse
 from shellgate.parse.unwrap import base_name
 from shellgate.rules.model import RuleSet
+from tests.conftest import corpus_items
 from tests.robustness import differential as D
 from tests.robustness import gen
 from tests.robustness import sandbox as S
 
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 GENERATED_PER_SEED = 300
 GENERATED_PER_SEED_LONG = 4000
 
@@ -31,13 +29,7 @@ pytestmark = pytest.mark.skipif(S.unavailable() is not None,
 
 
 def corpus_cases() -> list[S.Case]:
-    cases: list[S.Case] = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                cases.append(S.Case(item["cmd"], item.get("files") or {}))
-    return cases
+    return [S.Case(item["cmd"], item.get("files") or {}) for item in corpus_items()]
 
 
 def generated_cases(rules: RuleSet, seed: int, count: int) -> list[S.Case]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -13,20 +12,13 @@ from shellgate.config import Config
 from shellgate.engine import evaluate_argv
 from shellgate.fastpath import quick_allow
 from shellgate.parse import parse
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+from tests.conftest import corpus_and_examples
 
 
 def _argvs() -> list[list[str]]:
     """Every corpus line and rule example that bash would run as one plain argv."""
-    from tests.conftest import shipped_rules
-
-    texts = [json.loads(line)["cmd"] for path in sorted(CORPUS.glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for rule in shipped_rules().rules:
-        texts.extend(rule.examples_gate + rule.examples_pass + rule.known_gaps)
     found: list[list[str]] = []
-    for text in texts:
+    for text in corpus_and_examples():
         script = parse(text)
         if len(script.commands) == 1 and not script.problems:
             command = script.commands[0]

@@ -3,7 +3,6 @@ split the same way, and never allows what the engine would gate."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,18 +15,7 @@ from shellgate.config import Config
 from shellgate.engine import evaluate
 from shellgate.fastpath import plain_commands, quick_allow_script
 from shellgate.parse import parse
-
-CORPUS = Path(__file__).resolve().parents[1] / "corpus"
-
-
-def _texts() -> list[str]:
-    from tests.conftest import shipped_rules
-
-    texts = [json.loads(line)["cmd"] for path in sorted(CORPUS.glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for rule in shipped_rules().rules:
-        texts.extend(rule.examples_gate + rule.examples_pass + rule.known_gaps)
-    return texts
+from tests.conftest import corpus_and_examples
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +60,7 @@ def test_anything_else_is_not_plain(text: str) -> None:
 
 def test_plain_scripts_split_as_the_engines_parser_splits_them() -> None:
     checked = 0
-    for text in _texts():
+    for text in corpus_and_examples():
         argvs = plain_commands(text)
         if argvs is None:
             continue
@@ -115,7 +103,7 @@ def test_generated_words_split_as_the_parser_splits_them(words: list[str], op: s
 
 def test_fast_path_never_allows_what_the_engine_gates(config: Config) -> None:
     rules = config.rules()
-    texts = _texts()
+    texts = corpus_and_examples()
     fast = [t for t in texts if quick_allow_script(t, str(config.directory))]
     assert len(fast) > 100  # ordinary commands do take it
     wrong = [t for t in fast if evaluate(t, rules).verdict != "allow"]
@@ -127,7 +115,7 @@ def _vocabulary() -> list[str]:
     from tests.conftest import shipped_rules
 
     words: set[str] = set()
-    for text in _texts():
+    for text in corpus_and_examples():
         words.update(text.split())
     rules = shipped_rules()
     words.update(rules.tool_names)
@@ -191,7 +179,7 @@ _RECORDER = """#!/bin/sh
 def test_real_bash_runs_exactly_the_argvs_split(tmp_path: Path) -> None:
     """Differential: bash runs each plain script with every command a recording stub
     (PATH holds nothing else), and must run exactly the argvs the fast path checked."""
-    scripts = [t for t in _texts() if plain_commands(t) is not None]
+    scripts = [t for t in corpus_and_examples() if plain_commands(t) is not None]
     scripts = [t for t in scripts if not any(op in t for op in ("|", "&"))]  # all run, in order
     scripts = [t for t in scripts
                if all(argv[0] not in {"cd", "echo", "pwd", "true", "false", "test"}

@@ -3,17 +3,12 @@ found by shellgate's tree-sitter parser (bashlex is test-only: GPL, and slow to 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from shellgate.parse import parse
+from tests.conftest import corpus_items
 
 bashlex = pytest.importorskip("bashlex")
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
-
-
 def _bashlex_names(cmd: str) -> set[str] | None:
     try:
         trees = bashlex.parse(cmd)
@@ -43,12 +38,7 @@ def _defined_here(name: str, cmd: str) -> bool:
 
 
 def _commands() -> list[str]:
-    found: list[str] = []
-    for path in sorted(CORPUS.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                found.append(json.loads(line)["cmd"])
-    return found
+    return [str(item["cmd"]) for item in corpus_items()]
 
 
 def test_tree_sitter_sees_every_command_bashlex_sees() -> None:

@@ -168,7 +168,7 @@ def restricted_shell(env: dict[str, object], config: str) -> Run:
 
 def installed_hook(python: str, config: str) -> Run:
     """The argv of the hook line ``shellgate install --agent claude-code`` writes."""
-    from shellgate.hooks.entries import hook_command
+    from shellgate.install.agent_entries import hook_command
 
     line = hook_command(python, Path(config), "claude-code").removesuffix(" || exit 2")
     return shlex.split(line)

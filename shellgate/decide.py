@@ -1,10 +1,11 @@
-"""decide: Findings → Decision. The stricter finding wins; no finding means allow."""
+"""decide: Findings → Decision (the stricter finding wins; no finding means allow), and how a
+Decision is told: to a human (``check``, refusals) and as JSON (``check --json``, ``scan``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shellgate.model import Decision, Finding, Verdict, stricter
+from shellgate.values import Decision, Finding, Verdict, stricter
 
 
 def decide(findings: Iterable[Finding], files: tuple[tuple[str, str], ...] = ()) -> Decision:
@@ -14,3 +15,63 @@ def decide(findings: Iterable[Finding], files: tuple[tuple[str, str], ...] = ())
     for finding in found:
         verdict = stricter(verdict, finding.action)
     return Decision(verdict, found, files)
+
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def decision_json(cmd: str, decision: Decision, full: bool = True) -> dict[str, Any]:
+    """The stable JSON shape: ``cmd``, ``decision``, ``rules`` (+ details when ``full``)."""
+    out: dict[str, Any] = {"cmd": cmd, "decision": decision.verdict, "rules": decision.rule_ids}
+    if full:
+        out["findings"] = [finding_json(f) for f in decision.findings]
+        out["files"] = dict(decision.files)
+    return out
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule_id,
+        "action": finding.action,
+        "severity": finding.severity,
+        "summary": finding.summary,
+        "why": finding.why,
+        "command": finding.command,
+        "via": list(finding.via),
+    }
+
+
+def explain(cmd: str, decision: Decision) -> str:
+    """A short explanation for a human: decision, then each rule with what matched."""
+    lines = [f"{decision.verdict}: {cmd}"]
+    if not decision.findings:
+        lines.append("  no rule matched: the command runs without approval")
+    for finding in decision.findings:
+        lines.append(f"  rule {finding.rule_id} ({finding.severity}, {finding.action}): "
+                     f"{finding.summary}")
+        where = f"  (via {' → '.join(finding.via)})" if finding.via else ""
+        lines.append(f"    matched: {finding.command}{where}")
+        lines.append(f"    why: {finding.why}")
+    for path, digest in decision.files:
+        lines.append(f"  payload file {path}: sha256 {digest[:16]}…")
+    return "\n".join(lines)
+
+
+def refusal_line(decision: Decision) -> str:
+    """The one ``shellgate: …`` line printed when a command is refused."""
+    if not decision.findings:
+        return "shellgate: refused"
+    first = decision.findings[0]
+    more = len(decision.rule_ids) - 1
+    extra = f" (+{more} more)" if more > 0 else ""
+    verb = "denied" if decision.verdict == "deny" else "needs approval"
+    return (f"shellgate: {verb}: {first.rule_id}{extra}: {first.summary} — "
+            f"`shellgate check` explains; a human must approve with a key touch")
+
+
+def dumps(value: object) -> str:
+    import json  # only renderings need it; deciding must not pay for it
+
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

@@ -8,9 +8,9 @@ from __future__ import annotations
 from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import decide
-from shellgate.model import NO_STDIN, Decision, Finding, Stdin
 from shellgate.parse import ReadFile, no_files, parse, parse_argv
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
+from shellgate.values import NO_STDIN, Decision, Finding, Stdin
 
 MAX_COMMAND_BYTES = 4 * 1024 * 1024
 """Larger command lines are refused unread."""

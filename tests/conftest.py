@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from shellgate.engine import evaluate
-from shellgate.model import Decision
-from shellgate.parse.context import mapping_reader
+from shellgate.parse.bash.context import mapping_reader
 from shellgate.rules.loader import load_rules, pattern_files
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
+from shellgate.values import Decision
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

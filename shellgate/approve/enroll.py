@@ -12,7 +12,7 @@ from shellgate.classify.core import core_finding
 from shellgate.config import Config
 from shellgate.decide import decide
 from shellgate.errors import ShellgateError
-from shellgate.gate import _audit, _tell, current_user, require_approval
+from shellgate.guard import _audit, _tell, current_user, require_approval
 
 
 def _approve_change(config: Config, store: KeyStore, command: str, argv: list[str],
@@ -33,7 +33,7 @@ def enroll(config: Config, label: str, soft_file: str | None, timeout: float,
     _approve_change(config, store, command, argv, timeout)
     existing = store.load()
     if soft_file is not None:
-        from shellgate.approve.soft import create_soft_key
+        from shellgate.approve.softkey.authenticator import create_soft_key
 
         path = Path(soft_file).resolve()
         if not path.exists():

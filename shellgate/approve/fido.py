@@ -55,7 +55,7 @@ def hardware_devices() -> list[CtapDevice]:
 
 
 def soft_device(path: str) -> CtapDevice:
-    from shellgate.approve.soft import SoftCtapDevice
+    from shellgate.approve.softkey.authenticator import SoftCtapDevice
 
     device: CtapDevice = SoftCtapDevice.from_file(Path(path))
     return device

@@ -9,9 +9,9 @@ from shellgate.classify.argv import match_path
 from shellgate.classify.core import core_finding, problem_finding
 from shellgate.classify.match import block_holds, rule_holds
 from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
-from shellgate.model import Command, Finding, Script
-from shellgate.parse.unwrap import base_name
-from shellgate.rules.model import Match, Rule, RuleSet
+from shellgate.parse.wrappers.unwrap import base_name
+from shellgate.rules.ruleset import Match, Rule, RuleSet
+from shellgate.values import Command, Finding, Script
 
 _PAYLOAD_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | {"gh", "heroku"}
 _WRITE_OPS = (">", ">>", "&>", "&>>", ">|", ">&")

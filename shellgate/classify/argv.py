@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shellgate.model import Word
-from shellgate.record import record
-from shellgate.rules.model import Rule, ToolSpec
+from shellgate.rules.ruleset import Rule, ToolSpec
+from shellgate.values import Word, record
 
 
 @record

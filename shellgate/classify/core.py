@@ -3,8 +3,7 @@ no user or project file can switch them off: they are what "fail closed" means."
 
 from __future__ import annotations
 
-from shellgate.model import Finding, Problem, Verdict
-from shellgate.record import record
+from shellgate.values import Finding, Problem, Verdict, record
 
 
 @record

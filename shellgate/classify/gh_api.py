@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
-    from shellgate.inspect.http import HttpRequest
+    from shellgate.payloads.http.request import HttpRequest
 
 _SKIP_VALUE = frozenset({"-H", "--header", "-q", "--jq", "-t", "--template", "--input",
                          "--cache", "-p", "--preview"})
@@ -15,7 +15,7 @@ _SKIP_VALUE = frozenset({"-H", "--header", "-q", "--jq", "-t", "--template", "--
 
 def gh_api_requests(argv: Sequence[str | None]) -> list[HttpRequest]:
     """``gh api [-X METHOD] ENDPOINT [-f k=v]…``; GET, or POST when fields are given."""
-    from shellgate.inspect.http import build_request
+    from shellgate.payloads.http.request import build_request
 
     if len(argv) < 2 or argv[1] != "api":
         return []

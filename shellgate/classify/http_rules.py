@@ -16,14 +16,14 @@ from shellgate.classify.payload import (
     finding,
     kind_findings,
 )
-from shellgate.model import Command, Finding
-from shellgate.rules.model import Match, RuleSet
+from shellgate.rules.ruleset import Match, RuleSet
+from shellgate.values import Command, Finding
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
-    from shellgate.inspect.graphql import GraphqlCall
-    from shellgate.inspect.http import HttpRequest
-    from shellgate.inspect.sql import PayloadFinding
+    from shellgate.payloads.http.graphql import GraphqlCall
+    from shellgate.payloads.http.request import HttpRequest
+    from shellgate.payloads.sql.statements import PayloadFinding
 
 _LOOPBACK = ("localhost", "127.*", "::1", "[::1]", "0.0.0.0", "*.localhost",  # noqa: S104
              "host.docker.internal")
@@ -34,7 +34,7 @@ _SQL_KEYS = ("sql", "query", "statement", "q")
 def http_findings(command: Command, name: str, rules: RuleSet,
                   read_file: ReadFile) -> list[Finding]:
     """Findings for the HTTP requests a command sends (curl, wget, httpie, gh api, code)."""
-    from shellgate.inspect.http import DYNAMIC, http_requests
+    from shellgate.payloads.http.request import DYNAMIC, http_requests
 
     argv = argv_values(command, DYNAMIC)
     stdin, opaque_in = command.stdin.text, bool(command.stdin.opaque)
@@ -48,7 +48,7 @@ def http_findings(command: Command, name: str, rules: RuleSet,
 
         requests = gh_api_requests(argv)
     elif name in CODE_TOOLS or name.startswith("python3."):
-        from shellgate.inspect.oneliners import oneliner_requests
+        from shellgate.payloads.code.oneliners import oneliner_requests
 
         requests = [r for r in oneliner_requests(name, argv_values(command), stdin, opaque_in,
                                                  read_file)
@@ -108,7 +108,7 @@ def _request(command: Command, request: HttpRequest, rules: RuleSet) -> list[Fin
 
 def _unknowable(request: HttpRequest, guarded: bool) -> bool:
     """A request whose target or method shellgate cannot see, where that could matter."""
-    from shellgate.inspect.http import DYNAMIC
+    from shellgate.payloads.http.request import DYNAMIC
 
     method = request.method
     if DYNAMIC.upper() in method or DYNAMIC in method:
@@ -127,19 +127,19 @@ def _body_opaque(request: HttpRequest) -> bool:
 
 
 def _graphql(request: HttpRequest) -> GraphqlCall | None:
-    from shellgate.inspect.graphql import graphql_calls
+    from shellgate.payloads.http.graphql import graphql_calls
 
     return graphql_calls(request)
 
 
 def _endpoint(request: HttpRequest, block: Match) -> bool:
     """Host and path match; ``*`` never matches the loopback machine."""
-    from shellgate.inspect.http import host_matches
+    from shellgate.payloads.http.request import host_matches
 
     if request.url is None or not request.host:
         return False
     host = request.host.lower()
-    from shellgate.inspect.http import DYNAMIC
+    from shellgate.payloads.http.request import DYNAMIC
 
     if DYNAMIC.lower() in host:  # a host only known at run time could be any of them
         return not block.path or any(fnmatchcase(request.path, p) for p in block.path)
@@ -156,7 +156,7 @@ def _endpoint(request: HttpRequest, block: Match) -> bool:
 
 def _sql_over_http(request: HttpRequest) -> list[PayloadFinding]:
     """SQL sent in an HTTP body: ClickHouse's port, or a JSON body's sql/query field."""
-    from shellgate.inspect.sql import classify_sql
+    from shellgate.payloads.sql.statements import classify_sql
 
     body = request.body
     if body is None or request.method in _SAFE_METHODS:

@@ -6,7 +6,7 @@ import posixpath
 from fnmatch import fnmatchcase
 
 from shellgate.classify.argv import ArgvView, Flag, canonical_flag
-from shellgate.rules.model import Match, Rule, ToolSpec
+from shellgate.rules.ruleset import Match, Rule, ToolSpec
 
 
 def rule_holds(rule: Rule, view: ArgvView, tool: ToolSpec) -> bool:

@@ -1,7 +1,7 @@
 """Payload findings: the SQL a database client runs, the HTTP request curl sends, the
 GraphQL mutation inside its body.
 
-The inspectors (``shellgate.inspect``) are imported only for commands that carry a
+The inspectors (``shellgate.payloads``) are imported only for commands that carry a
 payload, so an ordinary allowed command pays nothing for SQL or GraphQL parsers.
 """
 
@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 from fnmatch import fnmatchcase
 
 from shellgate.classify.core import core_finding
-from shellgate.model import Command, Finding, Word
-from shellgate.rules.model import Rule, RuleSet
+from shellgate.rules.ruleset import Rule, RuleSet
+from shellgate.values import Command, Finding, Word
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
-    from shellgate.inspect.sql import PayloadFinding
+    from shellgate.payloads.sql.statements import PayloadFinding
 
 ReadFile = Callable[[str], "bytes | None"]
 
@@ -79,7 +79,7 @@ def payload_findings(command: Command, name: str, rules: RuleSet,
 
 def _database(command: Command, name: str, argv: list[str | None], rules: RuleSet,
               read_file: ReadFile) -> list[Finding]:
-    from shellgate.inspect.dbclients import db_payload
+    from shellgate.payloads.databases.clients import db_payload
 
     payload = db_payload(name, argv, command.stdin.text, bool(command.stdin.opaque), read_file)
     if payload is None:
@@ -119,7 +119,7 @@ def _heroku_psql_args(words: Sequence[Word]) -> list[str | None]:
 def _other_sql(command: Command, name: str, rules: RuleSet,
                read_file: ReadFile) -> list[Finding]:
     """SQL for clients without a dedicated model: flagged option values, files, stdin."""
-    from shellgate.inspect.sql import classify_sql
+    from shellgate.payloads.sql.statements import classify_sql
 
     path, sql_opts, file_opts, positional = OTHER_SQL[name]
     words = argv_values(command)[1:]

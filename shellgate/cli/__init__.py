@@ -12,13 +12,13 @@ from typing import IO
 import click
 
 from shellgate.config import Config
+from shellgate.decide import decision_json, dumps, explain
 from shellgate.engine import evaluate, evaluate_argv
 from shellgate.errors import ShellgateError
 from shellgate.fsutil import read_payload_file
-from shellgate.model import Decision
-from shellgate.parse.context import mapping_reader
-from shellgate.report import decision_json, dumps, explain
-from shellgate.rules.model import RuleSet
+from shellgate.parse.bash.context import mapping_reader
+from shellgate.rules.ruleset import RuleSet
+from shellgate.values import Decision
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,8 +73,9 @@ def run(ctx: click.Context, timeout: float | None, argv: tuple[str, ...]) -> Non
 
     from shellgate.classify.payload import STDIN_TOOLS
     from shellgate.execute import exec_real, find_real, read_stdin, stdin_is_data
-    from shellgate.gate import require_approval
-    from shellgate.model import Stdin
+    from shellgate.guard import require_approval
+    from shellgate.surfaces.procs import detect_agent
+    from shellgate.values import Stdin
 
     config: Config = ctx.obj
     rules = config.rules()
@@ -86,7 +87,7 @@ def run(ctx: click.Context, timeout: float | None, argv: tuple[str, ...]) -> Non
         return evaluate_argv(list(argv), rules, read_payload_file, stdin)
 
     require_approval(redecide(), shlex.join(argv), list(argv), config,
-                     timeout or config.approval_timeout, redecide)
+                     timeout or config.approval_timeout, redecide, agent=detect_agent())
     exec_real(find_real(argv[0], os.environ.get("PATH")), list(argv), data)
 
 
@@ -147,7 +148,7 @@ def keys_remove(ctx: click.Context, key_id: str, timeout: float | None) -> None:
 @click.pass_context
 def doctor(ctx: click.Context) -> None:
     """Report configuration, rules, enrolled keys and reachable hardware keys."""
-    from shellgate.doctor import report
+    from shellgate.install.doctor import report
 
     lines, problems = report(ctx.obj)
     for line in lines:
@@ -164,8 +165,8 @@ def audit_group() -> None:
 @click.pass_context
 def audit_verify(ctx: click.Context) -> None:
     """Re-check the hash chain and every approval signature against the enrolled keys."""
-    from shellgate import audit
     from shellgate.approve.keystore import KeyStore
+    from shellgate.audit import trail as audit
 
     config: Config = ctx.find_root().obj
     report = audit.verify(config.audit_path, KeyStore(config.keys_path).load())
@@ -182,7 +183,7 @@ def audit_verify(ctx: click.Context) -> None:
 @click.pass_context
 def audit_show(ctx: click.Context, limit: int | None) -> None:
     """Print a readable history."""
-    from shellgate import audit
+    from shellgate.audit import trail as audit
 
     config: Config = ctx.find_root().obj
     for line in audit.show(config.audit_path, limit):

@@ -32,7 +32,7 @@ def hook(ctx: click.Context, agent: str) -> None:
 
     Gated commands wait for a key touch; anything unreadable is refused. AGENT is one
     of: claude-code, codex, cursor, gemini, copilot, windsurf, cline, opencode."""
-    from shellgate.hooks.run import finish, main
+    from shellgate.surfaces.hooks.run import finish, main
 
     config: Config = ctx.find_root().obj
     finish(main(agent, lambda: config, str(config.directory)))
@@ -51,8 +51,8 @@ def hook_install(ctx: click.Context, agent: str, dry_run: bool, home: Path | Non
     """Add shellgate's hook to AGENT's config (default: every agent found under the home
     directory): claude-code, codex, cursor, gemini, copilot, windsurf, cline, opencode.
     Replacing an installed entry needs a key touch."""
-    from shellgate.hooks.agent_install import install_agent
-    from shellgate.hooks.protect import approve_hook_change, replaces_entries
+    from shellgate.install.agents import install_agent
+    from shellgate.surfaces.hooks.protect import approve_hook_change, replaces_entries
 
     config: Config = ctx.find_root().obj
     home = home or user_home()
@@ -70,8 +70,8 @@ def hook_uninstall(ctx: click.Context, agent: str, home: Path | None) -> None:
     """Remove shellgate's hook from AGENT's config, restoring it byte for byte when it
     has not changed since (default: every agent shellgate installed into). Needs a touch
     of a key enrolled where the installed hook points."""
-    from shellgate.hooks.agent_install import uninstall_agent
-    from shellgate.hooks.protect import approve_hook_change
+    from shellgate.install.agents import uninstall_agent
+    from shellgate.surfaces.hooks.protect import approve_hook_change
 
     config: Config = ctx.find_root().obj
     home = home or user_home()

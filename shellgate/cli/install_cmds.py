@@ -1,4 +1,5 @@
-"""``shellgate install`` and ``shellgate uninstall`` (the work is in ``shellgate.install``)."""
+"""``shellgate install`` and ``shellgate uninstall`` (the work is in
+``shellgate.install.shims``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import click
 
 from shellgate.config import Config
 from shellgate.errors import ShellgateError
-from shellgate.install import Plan
-from shellgate.rules.model import RuleSet
+from shellgate.install.shims import Plan
+from shellgate.rules.ruleset import RuleSet
 
 
 def register(group: click.Group) -> None:
@@ -53,8 +54,8 @@ def _rules(config: Config, dry_run: bool) -> RuleSet:
     """The rules; a dry run reads the pattern files without writing the rule cache."""
     if not dry_run:
         return config.rules()
-    from shellgate.fastpath import pattern_paths, shipped_patterns_dir
     from shellgate.rules.loader import load_rules
+    from shellgate.surfaces.fastpath import pattern_paths, shipped_patterns_dir
 
     paths = pattern_paths(shipped_patterns_dir(), str(config.patterns_dir))
     return load_rules([Path(p) for p in paths])
@@ -68,13 +69,14 @@ def _approve(config: Config, what: str) -> None:
         return
     from shellgate.classify.core import core_finding
     from shellgate.decide import decide
-    from shellgate.gate import require_approval
+    from shellgate.guard import require_approval
+    from shellgate.surfaces.procs import detect_agent
 
     argv = ["shellgate", *sys.argv[1:]]
     command = shlex.join(argv)
     decision = decide([core_finding("self-protection", f"{what}: {command}")])
     require_approval(decision, command, argv, config, config.approval_timeout,
-                     lambda: decision)
+                     lambda: decision, agent=detect_agent())
 
 
 @click.command()
@@ -96,7 +98,7 @@ def install(ctx: click.Context, shims_dir: str | None, tools: str | None,
             dry_run: bool, home: str | None) -> None:
     """Write a shim per guarded tool and put the shims first on PATH for bash and zsh;
     with --agent, also install that agent's pre-execution hook."""
-    from shellgate.install import apply, default_tools, parse_tools, plan_install
+    from shellgate.install.shims import apply, default_tools, parse_tools, plan_install
 
     config = _config(ctx, home)
     home_dir = _home(home)
@@ -137,7 +139,7 @@ def install(ctx: click.Context, shims_dir: str | None, tools: str | None,
 @click.pass_context
 def uninstall(ctx: click.Context, dry_run: bool, home: str | None) -> None:
     """Remove the shims and restore every file install changed (needs a key touch)."""
-    from shellgate.install import apply, plan_uninstall
+    from shellgate.install.shims import apply, plan_uninstall
 
     config = _config(ctx, home)
     plan = plan_uninstall(config)
@@ -154,9 +156,9 @@ def uninstall(ctx: click.Context, dry_run: bool, home: str | None) -> None:
 
 
 def _agent_hooks(config: Config, agent: str, home: Path, install: bool) -> list[str]:
-    """Install or remove agent hook entries (shellgate/hooks/agent_install.py)."""
-    from shellgate.hooks.agent_install import install_agent, uninstall_agent
-    from shellgate.hooks.protect import approve_hook_change, replaces_entries
+    """Install or remove agent hook entries (shellgate/install/agents.py)."""
+    from shellgate.install.agents import install_agent, uninstall_agent
+    from shellgate.surfaces.hooks.protect import approve_hook_change, replaces_entries
 
     if install:
         if replaces_entries(config, agent, home, sys.executable):

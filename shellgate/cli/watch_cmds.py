@@ -21,7 +21,7 @@ from shellgate.config import Config
 def watch(ctx: click.Context, once: bool, limit: int, interval: float) -> None:
     """List requests waiting for a key touch (command, rules, short hash) and recent
     decisions, refreshed live; compare the hash before you touch."""
-    from shellgate.watch import console
+    from shellgate.surfaces.watch import console
 
     config: Config = ctx.find_root().obj
     raise SystemExit(console(config, sys.stdout, once=once, limit=limit, interval=interval))
@@ -37,7 +37,7 @@ def watch(ctx: click.Context, once: bool, limit: int, interval: float) -> None:
 def wrap(ctx: click.Context, shims_dir: Path | None, argv: tuple[str, ...]) -> None:
     """Run an agent without hooks (Aider, Continue) with SHELL set to the restricted shell:
     shellgate wrap [--shims-dir DIR] -- AGENT-COMMAND…"""
-    from shellgate.wrap import exec_agent
+    from shellgate.surfaces.wrap import exec_agent
 
     config: Config = ctx.find_root().obj
     exec_agent(config, list(argv), shims_dir)

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def main(argv: list[str]) -> None:
     """Parse ``[--config DIR] AGENT`` and run the hook; any other shape refuses (exit 2)."""
-    from shellgate.hooks.run import finish
-    from shellgate.hooks.run import main as run
+    from shellgate.surfaces.hooks.run import finish
+    from shellgate.surfaces.hooks.run import main as run
 
     config_dir: str | None = None
     if len(argv) >= 2 and argv[0] == "--config":
@@ -31,7 +31,7 @@ def main(argv: list[str]) -> None:
 
         return Config.at(config_dir)
 
-    from shellgate.fastpath import config_dir as resolve
+    from shellgate.surfaces.fastpath import config_dir as resolve
 
     try:
         quick_dir: str | None = resolve(config_dir)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from shellgate.model import NO_STDIN, Command, Script, Stdin, Word
-from shellgate.parse import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
-from shellgate.parse import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
-from shellgate.parse import xargs as _xargs  # noqa: F401  (registers xargs)
-from shellgate.parse.context import ParseContext, ReadFile, mapping_reader, no_files
-from shellgate.parse.expand import Expander
+from shellgate.parse.bash.context import ParseContext, ReadFile, mapping_reader, no_files
+from shellgate.parse.bash.expand import Expander
+from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
+from shellgate.parse.wrappers import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
+from shellgate.parse.wrappers import xargs as _xargs  # noqa: F401  (registers xargs)
+from shellgate.values import NO_STDIN, Command, Script, Stdin, Word
 
 __all__ = ["ReadFile", "mapping_reader", "no_files", "parse", "parse_argv"]
 
@@ -32,7 +32,7 @@ def parse_argv(argv: list[str], read_file: ReadFile = no_files, stdin: Stdin = N
     words = tuple(Word(a, a) for a in argv)
     command = Command(words, stdin=stdin)
     expander = Expander(ctx)
-    from shellgate.parse.walker import Walker
+    from shellgate.parse.bash.walker import Walker
 
     walker = Walker(ctx, b"", expander, (), stdin, None, 0)
     if ctx.add(command):

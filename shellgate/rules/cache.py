@@ -3,7 +3,7 @@
 The cache is plain data (``marshal`` of tuples, dicts and strings: loading it runs no
 code), keyed by shellgate's version, the path, size and mtime of every pattern file and
 the state of ``config.toml``; any change to any of them makes a fresh strict load. It also
-holds the quick index that ``shellgate.fastpath`` reads to prove, without importing the
+holds the quick index that ``shellgate.surfaces.fastpath`` reads to prove, without importing the
 engine, that no rule can match a shim's argv or a plain script.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 import marshal
 import os
 
-from shellgate.fastpath import CACHE_NAME, QUICK_NAME, SETTINGS_NAME, cache_key, quick_text
-from shellgate.record import astuple, fields
-from shellgate.rules.model import Match, Rule, RuleSet, ToolSpec, group_indexes
+from shellgate.rules.ruleset import Match, Rule, RuleSet, ToolSpec, group_indexes
+from shellgate.surfaces.fastpath import CACHE_NAME, QUICK_NAME, SETTINGS_NAME, cache_key, quick_text
+from shellgate.values import astuple, fields
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from shellgate.errors import RuleFileError
-from shellgate.model import Verdict
-from shellgate.rules.model import SEVERITIES, TARGETS, Match, Rule, RuleSet, Style, ToolSpec
+from shellgate.rules.ruleset import SEVERITIES, TARGETS, Match, Rule, RuleSet, Style, ToolSpec
+from shellgate.values import Verdict
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,7 +28,7 @@ _MATCH_KEYS = set(_LIST_KEYS) | {"min_args", "max_args", "option_values",
 
 def shipped_dir() -> Path:
     """The pattern files shipped with the package (``patterns/`` of a source checkout)."""
-    from shellgate.fastpath import shipped_patterns_dir
+    from shellgate.surfaces.fastpath import shipped_patterns_dir
 
     directory = Path(shipped_patterns_dir())
     if not directory.is_dir():
@@ -38,7 +38,7 @@ def shipped_dir() -> Path:
 
 def pattern_files(user_dir: Path | None) -> list[Path]:
     """Shipped files, with a user file of the same name replacing the shipped one."""
-    from shellgate.fastpath import pattern_paths
+    from shellgate.surfaces.fastpath import pattern_paths
 
     return [Path(p) for p in pattern_paths(str(shipped_dir()), str(user_dir) if user_dir else None)]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shellgate.engine import evaluate
-from shellgate.rules.model import Rule, RuleSet
+from shellgate.rules.ruleset import Rule, RuleSet
 
 
 def example_failures(rule: Rule, rules: RuleSet) -> list[str]:

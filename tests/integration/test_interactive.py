@@ -1,6 +1,7 @@
 """Interactive sessions, black-box on real pseudo-terminals (pexpect): the restricted shell
 ``shellgate-sh`` with no ``-c``, and database clients started through
-``shellgate.clients.run_interactive`` — with a real git and a local bare remote, stub
+``shellgate.surfaces.db_client.session.run_interactive`` — with a real git and a local bare
+remote, stub
 clients that log every statement that reached them, and a software key enrolled from the
 CLI."""
 
@@ -343,7 +344,7 @@ class Client:
         stub.chmod(0o755)
         self.log = tmp_path / f"{tool_name}.log"
         self.log.touch()
-        code = ("import sys; from shellgate.clients import run_interactive; "
+        code = ("import sys; from shellgate.surfaces.db_client.session import run_interactive; "
                 "from shellgate.config import Config; "
                 f"sys.exit(run_interactive({tool_name!r}, [{tool_name!r}, 'db'], "
                 f"Config.at({str(config)!r})))")
@@ -436,7 +437,7 @@ def test_a_password_prompt_gets_the_line_unread(tmp_path: Path, config: Path,
 
 def test_a_refused_client_invocation_starts_nothing(tmp_path: Path, config: Path,
                                                     home: Path) -> None:
-    code = ("import sys; from shellgate.clients import run_interactive; "
+    code = ("import sys; from shellgate.surfaces.db_client.session import run_interactive; "
             "from shellgate.config import Config; "
             "sys.exit(run_interactive('psql', ['psql', '-c', 'DROP TABLE users'], "
             f"Config.at({str(config)!r})))")
@@ -489,13 +490,13 @@ def test_typed_statements_go_through_the_psql_shim(shell: Callable[..., Shell], 
     ("echo )", "error"),
 ])
 def test_when_a_command_is_whole(text: str, state: str) -> None:
-    from shellgate.interactive_lines import parse_state
+    from shellgate.surfaces.restricted_shell.lines import parse_state
 
     assert parse_state("/bin/bash", text)[0] == state
 
 
 def test_markers_cut_across_reads_are_reassembled() -> None:
-    from shellgate.interactive_bash import Markers
+    from shellgate.surfaces.restricted_shell.bash import Markers
 
     markers = Markers("abc123")
     first = markers.feed(b"out\x1eabc1")
@@ -530,16 +531,20 @@ def test_markers_cut_across_reads_are_reassembled() -> None:
     ("ls -la", False),
 ])
 def test_session_checks(line: str, flagged: bool) -> None:
-    from shellgate.interactive_checks import session_findings
     from shellgate.parse import parse
+    from shellgate.surfaces.restricted_shell.checks import session_findings
 
     assert bool(session_findings(parse(line))) is flagged
 
 
 def test_a_client_shimmed_first_on_path_is_left_to_its_shim(tmp_path: Path) -> None:
     from shellgate.execute import SHIM_MARKER
-    from shellgate.interactive_checks import session_findings, shimmed_clients, touches_path
     from shellgate.parse import parse
+    from shellgate.surfaces.restricted_shell.checks import (
+        session_findings,
+        shimmed_clients,
+        touches_path,
+    )
 
     shims, real = tmp_path / "shims", tmp_path / "real"
     for directory in (shims, real):
@@ -560,9 +565,9 @@ def test_a_client_shimmed_first_on_path_is_left_to_its_shim(tmp_path: Path) -> N
 
 
 def test_the_session_remembers_definitions() -> None:
-    from shellgate.interactive_checks import SessionMemory
-    from shellgate.model import Finding
     from shellgate.parse import parse
+    from shellgate.surfaces.restricted_shell.checks import SessionMemory
+    from shellgate.values import Finding
 
     memory = SessionMemory()
     allowed = "alias g=git; lsl() { ls -l; }"

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from shellgate.config import Config
-from shellgate.watch import load_pending, render
+from shellgate.surfaces.watch import load_pending, render
 from tests.integration.test_approval import enrolled, remote_head, repo, set_touch
 from tests.integration.test_cli import tool
 

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from shellgate.model import Word
 from shellgate.parse import mapping_reader, parse
-from shellgate.parse.unwrap import base_name
-from shellgate.rules.model import RuleSet
+from shellgate.parse.wrappers.unwrap import base_name
+from shellgate.rules.ruleset import RuleSet
+from shellgate.values import Word
 
 _RUN_TIME = "\0run-time"
 

@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
 from tests.conftest import shipped_rules
 
 

@@ -18,10 +18,10 @@ from fnmatch import fnmatchcase
 from functools import cache
 
 from shellgate.engine import evaluate, evaluate_argv
-from shellgate.model import NO_STDIN, Command, Decision, Stdin, Word
 from shellgate.parse import mapping_reader, parse
-from shellgate.parse.unwrap import base_name
-from shellgate.rules.model import RuleSet
+from shellgate.parse.wrappers.unwrap import base_name
+from shellgate.rules.ruleset import RuleSet
+from shellgate.values import NO_STDIN, Command, Decision, Stdin, Word
 from tests.robustness.sandbox import HOME, Call, Trace
 
 _GLOB = frozenset("*?[")
@@ -39,7 +39,7 @@ def guarded_tools(rules: RuleSet) -> frozenset[str]:
 def stdin_tools() -> frozenset[str]:
     """Tools whose stubs record what they read on stdin (it is part of their payload)."""
     from shellgate.classify.payload import STDIN_TOOLS
-    from shellgate.parse.unwrap import SHELLS
+    from shellgate.parse.wrappers.unwrap import SHELLS
 
     return frozenset(STDIN_TOOLS - SHELLS - {"xargs"})
 

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shellgate.engine import evaluate
-from shellgate.model import Command
 from shellgate.parse import parse
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
+from shellgate.values import Command
 
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
 FILLER = ("echo ok", ":", "true", "cd .", "x=1", "ls", "pwd", "git status", "echo a b | wc -w",

@@ -14,7 +14,7 @@ import random
 import pytest
 
 from shellgate.parse import mapping_reader, parse
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
 from tests.robustness import differential as D
 from tests.robustness import gen
 from tests.robustness import sandbox as S

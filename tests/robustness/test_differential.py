@@ -14,8 +14,8 @@ import random
 import pytest
 
 from shellgate.parse import mapping_reader, parse
-from shellgate.parse.unwrap import base_name
-from shellgate.rules.model import RuleSet
+from shellgate.parse.wrappers.unwrap import base_name
+from shellgate.rules.ruleset import RuleSet
 from tests.conftest import corpus_items
 from tests.robustness import differential as D
 from tests.robustness import gen

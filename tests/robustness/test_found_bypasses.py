@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shellgate.engine import evaluate
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
 from tests.robustness import differential as D
 from tests.robustness import sandbox as S
 from tests.robustness.found import FOUND, FOUND_BY_FUZZING, Found

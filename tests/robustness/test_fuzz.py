@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shellgate.engine import evaluate
-from shellgate.model import Decision
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
+from shellgate.values import Decision
 from tests.conftest import shipped_rules
 from tests.robustness import gen
 

@@ -86,7 +86,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def _evil_python(root: Path) -> Path:
     """Modules that, if Python loaded them, would make every decision an allow."""
     evil = root / "evil-python"
-    patch = ("import shellgate.engine as e\nfrom shellgate.model import Decision\n"
+    patch = ("import shellgate.engine as e\nfrom shellgate.values import Decision\n"
              "e.evaluate = lambda *a, **k: Decision('allow')\n"
              "e.evaluate_argv = lambda *a, **k: Decision('allow')\n")
     user_site = evil / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / \

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shellgate import audit
+from shellgate.audit import trail as audit
 
 BIN = Path(sys.executable).parent
 CONCURRENT = 200
@@ -111,7 +111,7 @@ def test_concurrent_approvals_keep_the_audit_verifiable(setup: tuple[Path, dict[
 _WRITER = """
 import sys, time
 from pathlib import Path
-from shellgate import audit
+from shellgate.audit import trail as audit
 path = Path(sys.argv[1])
 i = 0
 while True:

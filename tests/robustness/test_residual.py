@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shellgate.engine import evaluate
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
 
 FAILS_CLOSED = {
     "run-time arguments: a command name is never trusted": "$TOOL push --force",

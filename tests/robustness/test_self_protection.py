@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from shellgate.engine import evaluate
-from shellgate.rules.model import RuleSet
+from shellgate.rules.ruleset import RuleSet
 
 CLAUDE = "~/.claude/settings.json"
 KEYS = "~/.config/shellgate/keys.json"
@@ -18,7 +18,7 @@ GATED = {
         "env -i shellgate uninstall", "sh -c 'shellgate uninstall'", "x=uninstall; shellgate $x",
         "shellgate --config=/tmp/c uninstall", "nohup shellgate uninstall &",
     ],
-    "shellgate.install": [
+    "shellgate.install.shims": [
         "shellgate install", "shellgate --config /tmp/mine install --shims-dir ~/.local/bin",
         "shellgate hook-uninstall claude-code", "shellgate hook-install cursor",
         "eval 'shellgate hook-uninstall gemini'",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shellgate.rules.model import Rule
+from shellgate.rules.ruleset import Rule
 from tests.conftest import decide_text, shipped_rules
 
 _RULES = shipped_rules().rules

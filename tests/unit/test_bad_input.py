@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from shellgate.engine import evaluate
-from shellgate.model import Decision
+from shellgate.values import Decision
 from tests.conftest import shipped_rules
 
 BAD = {

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("sqlglot", "graphql", "shellgate.inspect.sql", "shellgate.inspect.graphql",
-         "shellgate.inspect.http", "shellgate.inspect.dbclients", "click", "bashlex")
+HEAVY = ("sqlglot", "graphql", "shellgate.payloads.sql.statements",
+         "shellgate.payloads.http.graphql",
+         "shellgate.payloads.http.request", "shellgate.payloads.databases.clients", "click",
+         "bashlex")
 
 PROBE = """
 import sys
@@ -51,7 +53,7 @@ milliseconds of interpreter start (measured by bench/perf.py, not here)."""
 GATE_PROBE = """
 import sys
 before = set(sys.modules)
-from shellgate.sh import _gate
+from shellgate.surfaces.restricted_shell.main import _gate
 config, approved = _gate(sys.argv[2], ["bash", "-c", sys.argv[2]], sys.argv[1])
 assert config is None or approved is None
 new = set(sys.modules) - before
@@ -87,7 +89,7 @@ def test_hook_allows_plain_commands_without_the_engine(tmp_path: Path) -> None:
              f"m for m in set(sys.modules) - before if m in {STARTUP_HEAVY!r} + "
              "('shellgate.engine',))) + '\\n'))\n"
              "from shellgate.hooks.__main__ import main\n"
-             "from shellgate.hooks import run\n"
+             "from shellgate.surfaces.hooks import run\n"
              "run.finish = lambda status: sys.exit(status)\n"
              "main(sys.argv[1:])\n")
     payload = json.dumps({"session_id": "s", "hook_event_name": "PreToolUse",
@@ -98,4 +100,4 @@ def test_hook_allows_plain_commands_without_the_engine(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""  # allowed: no opinion
     loaded = result.stderr.split("LOADED", 1)[1].split()
-    assert loaded == []  # not even json: shellgate.hooks.jsonin reads the input
+    assert loaded == []  # not even json: shellgate.surfaces.hooks.jsonin reads the input

@@ -24,7 +24,7 @@ from fido2.hid import CAPABILITY, CTAPHID
 
 from shellgate.approve.keystore import Credential, b64, unb64
 from shellgate.approve.request import RP_ID, ApprovalRequest, new_nonce
-from shellgate.approve.soft import (
+from shellgate.approve.softkey.authenticator import (
     SOFT_KIND,
     AutoTouch,
     ManualTouch,
@@ -34,7 +34,7 @@ from shellgate.approve.soft import (
     SoftCtapDevice,
     create_soft_key,
 )
-from shellgate.approve.soft_ctap2 import rp_id_hash
+from shellgate.approve.softkey.ctap2 import rp_id_hash
 from shellgate.approve.verify import Assertion, VerifyError, check_signature, verify_assertion
 from shellgate.errors import ShellgateError
 

@@ -11,7 +11,7 @@ import pytest
 from shellgate.approve import fido
 from shellgate.approve.keystore import Credential
 from shellgate.approve.request import ApprovalRequest, new_nonce
-from shellgate.approve.soft import create_soft_key
+from shellgate.approve.softkey.authenticator import create_soft_key
 from shellgate.approve.verify import Assertion, VerifyError, verify_assertion
 
 

@@ -8,8 +8,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shellgate.parse.interp import _tokens
-from shellgate.parse.words import _PRINTF_SPEC, _comma_braces, expand_braces, printf_output
+from shellgate.parse.bash.words import _PRINTF_SPEC, _comma_braces, expand_braces, printf_output
+from shellgate.payloads.code.shell_calls import _tokens
 
 _OLD_BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _OLD_PRINTF = re.compile(r"%(?:%|[-+ #0]*\d*(?:\.\d+)?([sbdiqcxXo]))")

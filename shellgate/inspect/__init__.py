@@ -1,1 +1,0 @@
-"""Payload inspectors: SQL, database clients, HTTP, GraphQL."""

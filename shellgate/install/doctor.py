@@ -1,0 +1,77 @@
+"""``shellgate doctor``: what is set up, what is missing, what is weaker than it looks."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from shellgate.config import Config
+from shellgate.errors import ShellgateError
+
+
+def report(config: Config) -> tuple[list[str], int]:
+    """Lines to print and how many problems were found."""
+    lines = [f"config directory: {config.directory}",
+             f"mode: {'hardened' if config.hardened else 'personal'}"]
+    problems = 0
+    if not config.hardened:
+        lines.append("  note: personal mode stops a confused agent, not one that deliberately "
+                     "edits shellgate's own files (use hardened mode for that)")
+    try:
+        rules = config.rules()
+        lines.append(f"rules: {len(rules.rules)} rules load cleanly")
+    except ShellgateError as exc:
+        problems += 1
+        lines.append(f"PROBLEM rules: {exc.message}")
+    lines.extend(_keys(config))
+    lines.extend(_install(config))
+    problems += sum(1 for line in lines if line.startswith(("PROBLEM", "WARNING")))
+    lines.extend(_devices())
+    return lines, problems
+
+
+def _install(config: Config) -> list[str]:
+    """Shims, PATH blocks and shells (``shellgate.install.check``); a crash there is a problem."""
+    try:
+        from shellgate.install.check import install_report
+
+        return install_report(config)
+    except Exception as exc:  # doctor reports; it never hides a failure as "fine"
+        return [f"PROBLEM install check failed: {type(exc).__name__}: {exc}"]
+
+
+def _keys(config: Config) -> list[str]:
+    from shellgate.approve.keystore import KeyStore
+
+    try:
+        credentials = KeyStore(config.keys_path).load()
+    except ShellgateError as exc:
+        return [f"PROBLEM keys: {exc.message}"]
+    if not credentials:
+        return ["PROBLEM keys: none enrolled; gated commands cannot be approved "
+                "(run `shellgate enroll` with a key plugged in)"]
+    lines = [f"keys: {len(credentials)} enrolled"]
+    for cred in credentials:
+        if cred.kind == "soft":
+            lines.append(f"WARNING key {cred.short_id} is a SOFTWARE key ({cred.soft_file}): "
+                         "anything that can read that file can approve commands; tests and "
+                         "demos only")
+    if len(credentials) == 1:
+        lines.append("  note: enrol a second (backup) key; a lost or reset key cannot approve")
+    return lines
+
+
+def _devices() -> list[str]:
+    from shellgate.approve.fido import hardware_devices
+
+    found = hardware_devices()
+    nodes = glob.glob("/dev/hidraw*")
+    unreadable = [n for n in nodes if not os.access(n, os.R_OK | os.W_OK)]
+    lines = [f"hardware keys plugged in and reachable: {len(found)}"]
+    for device in found:
+        device.close()
+    if not found and unreadable:
+        lines.append(f"  {len(unreadable)} HID device(s) exist but this user cannot open them: "
+                     "if one is your key, add a udev rule (TAG+=\"uaccess\" or a group with "
+                     "MODE=\"0660\") for it and re-plug the key")
+    return lines

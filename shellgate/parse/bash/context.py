@@ -1,0 +1,96 @@
+"""State shared by one parse: limits, files seen, commands and problems collected."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping
+
+from shellgate.values import Command, Problem, Word, field, mutable_record
+
+ReadFile = Callable[[str], "bytes | None"]
+"""Reads a file a command takes its payload from; None when it cannot be read."""
+
+MAX_NESTING = 48
+"""Nested scripts (``bash -c`` inside ``eval`` inside ``$(…)``…) before shellgate gives up."""
+MAX_SYNTAX_DEPTH = 400
+"""Depth of the syntax tree walked before shellgate gives up (500-deep ``$(`` input)."""
+MAX_COMMANDS = 10_000
+MAX_PIPELINE = 1_000
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+def no_files(path: str) -> bytes | None:
+    """A ``ReadFile`` that sees no file at all."""
+    return None
+
+
+def mapping_reader(files: Mapping[str, str]) -> ReadFile:
+    """A ``ReadFile`` serving the given path → text map (``scan``'s "files", tests)."""
+
+    def read(path: str) -> bytes | None:
+        for key in (path, path.removeprefix("./"), norm_path(path)):
+            value = files.get(key)
+            if isinstance(value, str):
+                return value.encode("utf-8", "surrogateescape")
+        return None
+
+    return read
+
+
+def norm_path(path: str) -> str:
+    """Normalise a path for lookups among files written in the same command line."""
+    return posixpath.normpath(path) if path else path
+
+
+@mutable_record
+class ParseContext:
+    """Everything one parse accumulates; nested scripts share it."""
+
+    read_file: ReadFile = no_files
+    commands: list[Command] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    arrays: dict[str, tuple[Word, ...]] = field(default_factory=dict)
+    git_aliases: dict[str, str] = field(default_factory=dict)
+    exhausted: bool = False
+
+    def problem(self, kind: str, detail: str, via: tuple[str, ...] = ()) -> None:
+        key = Problem(kind, detail[:300], via)
+        if key not in self.problems and len(self.problems) < 200:
+            self.problems.append(key)
+
+    def add(self, command: Command) -> bool:
+        """Record a command; False (and a problem) once the budget is spent."""
+        if len(self.commands) >= MAX_COMMANDS:
+            if not self.exhausted:
+                self.exhausted = True
+                self.problem("too-complex", f"more than {MAX_COMMANDS} commands")
+            return False
+        self.commands.append(command)
+        return True
+
+    def write(self, path: str, text: str, append: bool) -> None:
+        """Remember that this command line writes ``text`` into ``path``."""
+        key = norm_path(path)
+        self.written[key] = (self.written.get(key, "") if append else "") + text
+
+    def read(self, path: str) -> str | None:
+        """A file's text: written earlier in this command line, or read through ``read_file``.
+
+        The engine's reader remembers each file's SHA-256 so an approval binds to it.
+        """
+        key = norm_path(path)
+        if key in self.written:
+            return self.written[key]
+        try:
+            data = self.read_file(path)
+        except OSError:
+            data = None
+        if data is None:
+            return None
+        if len(data) > MAX_FILE_BYTES:
+            self.problem("opaque-payload", f"{path} is too large to inspect")
+            return None
+        return data.decode("utf-8", "surrogateescape")

@@ -1,0 +1,337 @@
+"""Wrappers that run another command: what runs inside ``sudo``, ``bash -c``, ``xargs``….
+
+``unwrap(command)`` returns the inner commands (as argv) or inner scripts (as text to
+parse) a command would run. Tables for option parsing live in ``wrappers.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from shellgate.parse.bash.context import ParseContext
+from shellgate.parse.wrappers.options import PREFIX, RUNNERS, WrapSpec, after_options
+from shellgate.values import Command, Stdin, Word, lit, record
+
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish",
+                    "rbash", "busybox-sh", "ksh93", "oksh", "loksh", "lksh", "pdksh", "osh",
+                    "bosh", "jsh", "hush"})
+INTERPRETERS = frozenset({"python", "python2", "python3", "pypy", "pypy3", "node", "nodejs",
+                          "perl", "ruby", "php", "deno", "bun", "lua", "luajit", "Rscript", "R",
+                          "julia", "osascript", "tclsh", "wish", "expect"})
+
+
+@record
+class Inner:
+    """One thing a wrapper runs: an argv, or a script to parse."""
+
+    label: str
+    argv: tuple[Word, ...] = ()
+    script: str | None = None
+    positional: tuple[Word, ...] | None = None
+    stdin: Stdin | None = None
+
+
+def base_name(word: Word) -> str | None:
+    """The tool name bash would look up: ``/usr/bin/git`` → ``git``."""
+    if word.value is None:
+        return None
+    return word.value.rsplit("/", 1)[-1] if "/" in word.value else word.value
+
+
+def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
+    """The commands and scripts ``command`` would run inside itself."""
+    if not command.argv:
+        return []
+    name = base_name(command.argv[0])
+    if name is None:
+        return []
+    args = command.argv[1:]
+    handler = _SPECIAL.get(name)
+    if handler is not None:
+        found = handler(name, args, command, ctx)
+        if found or name not in PREFIX:
+            return found
+    if name in PREFIX:
+        return _prefix(name, PREFIX[name], args)
+    if name in RUNNERS:
+        found = _runner(name, args)
+        if found or name not in INTERPRETERS:  # bun: `bun x …` runs a package, `bun -e` code
+            return found
+    if name in SHELLS:
+        return _shell(name, args, command, ctx)
+    if name in INTERPRETERS or _versioned_python(name):
+        from shellgate.payloads.code.shell_calls import interpreter
+
+        return interpreter(name, args, command, ctx)
+    path = command.argv[0].value or ""
+    if "/" in path:
+        content = ctx.written.get(path) or ctx.written.get(path.removeprefix("./"))
+        if content is not None:
+            return [Inner(f"script {path}", script=content, positional=tuple(args))]
+    return []
+
+
+def _versioned_python(name: str) -> bool:
+    return name.startswith("python3.") or name.startswith("python2.")
+
+
+def _prefix(name: str, spec: WrapSpec, args: Sequence[Word]) -> list[Inner]:
+    index = after_options(args, spec)
+    if index is None:
+        return []
+    inner = tuple(args[index:])
+    if spec.shell_flags and any(a.value in spec.shell_flags for a in args[:index]):
+        return [Inner(name, script=" ".join(w.show() for w in inner))]
+    return [Inner(name, argv=inner)] if inner else []
+
+
+def _runner(name: str, args: Sequence[Word]) -> list[Inner]:
+    for path, spec in RUNNERS[name]:
+        if len(args) < len(path) or any(a.value != p for a, p in zip(args, path, strict=False)):
+            continue
+        rest = args[len(path):]
+        index = after_options(rest, spec)
+        options = rest[: index if index is not None else len(rest)]
+        for flag in spec.script_flags:  # only the runner's own options: not `ionice -c 3`
+            for i, word in enumerate(options):
+                if word.value == flag and i + 1 < len(rest):
+                    return [Inner(f"{name} {' '.join(path)}".strip(), script=rest[i + 1].show())]
+        if index is None or index >= len(rest):
+            return []
+        return [Inner(f"{name} {' '.join(path)}".strip(), argv=tuple(rest[index:]))]
+    return []
+
+
+def _shell(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    label = f"{name} -c"
+    i = 0
+    command_mode = False
+    read_stdin = False
+    while i < len(args):
+        value = args[i].value
+        if value is None:
+            return [Inner(label, argv=(args[i],))]
+        if value == "--" or value == "-":
+            i += 1
+            break
+        if value in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+            i += 2
+            continue
+        if value.startswith("--"):
+            i += 1
+            continue
+        if value[:1] in "-+" and len(value) > 1:
+            command_mode = command_mode or "c" in value[1:]
+            read_stdin = read_stdin or "s" in value[1:]
+            i += 1
+            continue
+        break
+    rest = tuple(args[i:])
+    if command_mode:
+        if not rest:
+            return []
+        script = rest[0]
+        if script.value is None:
+            return [Inner(label, argv=(script,))]
+        return [Inner(label, script=script.value, positional=rest[2:])]
+    if rest and not read_stdin:
+        path = rest[0].value
+        if path is None:
+            return [Inner(f"{name} script", argv=(rest[0],))]
+        content = ctx.read(path)
+        if content is None:
+            return []
+        return [Inner(f"{name} {path}", script=content, positional=rest[1:], stdin=command.stdin)]
+    return _stdin_script(f"{name} < stdin", command.stdin, ctx, positional=rest)
+
+
+def _stdin_script(
+    label: str, stdin: Stdin, ctx: ParseContext, positional: tuple[Word, ...] | None = None
+) -> list[Inner]:
+    if stdin.text is not None:
+        return [Inner(label, script=stdin.text, positional=positional, stdin=Stdin())]
+    if stdin.opaque:
+        ctx.problem("opaque-shell-input", f"a shell reads commands from {stdin.opaque}")
+    return []
+
+
+def _source(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    if not args:
+        return []
+    path = args[0].value
+    if path is None:
+        return [Inner(name, argv=(args[0],))]
+    content = ctx.read(path)
+    return [Inner(f"{name} {path}", script=content, positional=tuple(args[1:]))] if content else []
+
+
+def _eval(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    if any(a.dynamic for a in args):
+        dynamic = next(a for a in args if a.dynamic)
+        return [Inner("eval", argv=(dynamic,))]
+    return [Inner("eval", script=" ".join(a.value or "" for a in args))] if args else []
+
+
+_CODE_VARIABLES = frozenset({"PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS4", "BASH_ENV", "ENV"})
+
+
+def is_code_variable(name: str) -> bool:
+    """Variables whose value a later bash runs or expands (``PS4='$(…)' bash -x``)."""
+    return name in _CODE_VARIABLES or name.startswith("BASH_FUNC_")
+
+
+def code_in_variable(name: str, value: str) -> str | None:
+    """The shell code that setting ``name=value`` hands to a later bash; None when
+    shellgate cannot tell (a prompt with backslash escapes, decoded before expansion)."""
+    if name == "PROMPT_COMMAND":
+        return value
+    if name in ("BASH_ENV", "ENV"):
+        return ". '" + value.replace("'", "'\\''") + "'"
+    if name.startswith("BASH_FUNC_"):  # an exported function: `BASH_FUNC_ls%%=() { …; }`
+        return "f" + value
+    if "\\" in value:
+        return None
+    return 'echo "' + value + '"'  # prompts: expansions and substitutions run
+
+
+def _env(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    code: list[Inner] = []
+    i = 0
+    while i < len(args):
+        value = args[i].value
+        if value is None:
+            break
+        if value in ("-S", "--split-string") and i + 1 < len(args):
+            tail = " ".join(w.show() for w in args[i + 1:])
+            return [Inner("env -S", script=tail)]
+        if value.startswith("--split-string="):
+            tail = " ".join(w.show() for w in args[i + 1:])
+            return [Inner("env -S", script=f"{value.partition('=')[2]} {tail}")]
+        if value.startswith("-S") and len(value) > 2:
+            tail = " ".join(w.show() for w in args[i + 1:])
+            return [Inner("env -S", script=f"{value[2:]} {tail}")]
+        if value in ("-u", "--unset", "-C", "--chdir"):
+            i += 2
+            continue
+        if value == "--":
+            i += 1
+            break
+        if "=" in value and not value.startswith(("-", "=")):  # env takes any NAME=VALUE
+            key, _, setting = value.partition("=")
+            if is_code_variable(key):
+                script = code_in_variable(key, setting)
+                if script is None:
+                    ctx.problem("dynamic-code", f"{key} is set to code shellgate cannot read")
+                else:
+                    code.append(Inner(f"env {key}", script=script))
+            i += 1
+            continue
+        if value.startswith("-"):
+            i += 1
+            continue
+        break
+    inner = tuple(args[i:])
+    return code + ([Inner("env", argv=inner)] if inner else [])
+
+
+def _find(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    found: list[Inner] = []
+    start = next((a.value for a in args if a.value and not a.value.startswith("-")), ".")
+    pattern = None
+    for i, word in enumerate(args[:-1]):
+        if word.value in ("-name", "-iname", "-path", "-wholename"):
+            pattern = args[i + 1].value
+    target = Word(f"{start.rstrip('/')}/{pattern}", "{}") if pattern else Word(None, "{}")
+    i = 0
+    while i < len(args):
+        if args[i].value in ("-exec", "-execdir", "-ok", "-okdir"):
+            j = i + 1
+            inner: list[Word] = []
+            while j < len(args) and args[j].value not in (";", "+"):
+                word = args[j]
+                inner.append(target if word.value and "{}" in word.value else word)
+                j += 1
+            if inner:
+                found.append(Inner(f"find {args[i].value}", argv=tuple(inner)))
+            i = j
+        i += 1
+    return found
+
+
+def _trap(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    """``trap 'SCRIPT' SIGNAL…`` runs SCRIPT later (not ``trap -p``, ``-l``, ``- SIG``)."""
+    rest = list(args)
+    if rest and rest[0].value == "--":
+        rest = rest[1:]
+    if len(rest) < 2 or rest[0].value in ("-", "-p", "-l", ""):
+        return []
+    if rest[0].value is None:
+        return [Inner("trap", argv=(rest[0],))]
+    return [Inner("trap", script=rest[0].value)]
+
+
+_GIT_GLOBAL = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path",
+                         "--config-env"})
+
+
+def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    """Aliases defined with ``git -c alias.x=…`` or ``git config alias.x …`` in the same
+    line, and settings whose value is a command git runs (``launchers.git_setting_commands``)."""
+    from shellgate.parse.wrappers.launchers import git_setting_commands
+
+    found: list[Inner] = []
+    i = 0
+    while i < len(args) and (args[i].value or "").startswith("-"):
+        value = args[i].value or ""
+        if value == "-c" and i + 1 < len(args):
+            _git_alias(args[i + 1].value, ctx)
+            setting = args[i + 1].value
+            if setting is None:
+                ctx.problem("dynamic-code", "a git -c setting is only known at run time")
+            else:
+                key, _, val = setting.partition("=")
+                found += git_setting_commands(key, val, ctx)
+        i += 2 if value in _GIT_GLOBAL else 1
+    if i >= len(args) or args[i].value is None:
+        return found
+    sub, rest = args[i].value, tuple(args[i + 1:])
+    if sub == "config":
+        values = [w.value for w in rest if w.value is None or not w.value.startswith("-")]
+        if len(values) >= 2 and values[0] is not None:
+            found += git_setting_commands(values[0], values[1], ctx)
+        if len(values) >= 2 and values[0] and values[1] and values[0].startswith("alias."):
+            _git_alias(f"{values[0]}={values[1]}", ctx)
+            if values[1].startswith("!"):
+                return [*found, Inner(f"git alias {values[0][6:]}", script=values[1][1:])]
+        return found
+    alias = ctx.git_aliases.get(sub or "")
+    if alias is None:
+        return found
+    if alias.startswith("!"):
+        tail = " ".join(w.show() for w in rest)
+        return [*found, Inner(f"git alias {sub}", script=f"{alias[1:]} {tail}")]
+    return [*found, Inner(f"git alias {sub}", argv=(command.argv[0],
+                                                     *(lit(p) for p in alias.split()), *rest))]
+
+
+def _git_alias(text: str | None, ctx: ParseContext) -> None:
+    if text and text.startswith("alias.") and "=" in text:
+        key, _, value = text.partition("=")
+        ctx.git_aliases[key[6:]] = value
+
+
+_SPECIAL: dict[str, Callable[[str, Sequence[Word], Command, ParseContext], list[Inner]]] = {
+    "source": _source,
+    ".": _source,
+    "eval": _eval,
+    "env": _env,
+    "find": _find,
+    "git": _git,
+    "trap": _trap,
+}
+
+
+def register(name: str, handler: Callable[[str, Sequence[Word], Command, ParseContext],
+                                            list[Inner]]) -> None:
+    """Add a special-case wrapper handler (used by ``remote.py`` for ssh/docker/kubectl)."""
+    _SPECIAL[name] = handler

@@ -1,0 +1,1 @@
+"""Payloads read with real parsers: SQL, database clients, HTTP and GraphQL, interpreter code."""

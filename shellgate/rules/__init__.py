@@ -1,0 +1,2 @@
+"""rules: pattern files loaded strictly (``loader``), their typed form (``ruleset``), the
+compiled cache, and the examples self-test."""

@@ -1,0 +1,1 @@
+"""Interactive database clients (psql, mysql, redis-cli, mongosh) gated statement by statement."""

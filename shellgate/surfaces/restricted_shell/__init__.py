@@ -1,0 +1,1 @@
+"""``shellgate-sh``: the restricted shell (``main``), and its interactive mode over a real bash."""

@@ -1,0 +1,276 @@
+"""The PATH shim: one small script per guarded tool (``shims/shim.tmpl``, written by
+``shellgate install``) calls :func:`main` with the tool's name, the config directory and
+the shims directory it was installed with.
+
+The shim decides on its argv with the same engine as every other surface, asks for a key
+touch when a rule gates it (or redeems the ticket of an approved parent script), and
+then replaces itself with the real program, so stdin, stdout, stderr, the terminal,
+signals and the exit status are the program's own. Anything that goes wrong refuses
+(exit 126); nothing unchecked runs.
+
+What the shim does to stay invisible:
+
+- The real program is the next one on PATH that is not a shim: directories holding the
+  shims marker, the shim's own directory and its own file are skipped, and so is any file
+  that is a shellgate shim, so copies of shims in unmarked directories cannot ping-pong.
+- Standard input is read only when it can carry a payload the decision depends on (a
+  database client's SQL, an HTTP body): first the decision is taken with stdin unseen,
+  which the classifier treats as at least as risky as any content, and only when that
+  is not an allow is stdin buffered, inspected and replayed byte for byte. curl and wget
+  read stdin only when an argument names it (``-``, ``@-``); httpie and xh read a piped
+  body unasked, so theirs is always buffered. Anything else (git, rm…) keeps its stdin
+  untouched.
+- The interpreter's own process changes are undone before exec: SIGPIPE and SIGXFSZ go
+  back to their default action (Python ignores them, and ignored signals survive exec),
+  and on Linux the environment is reset to the one the shim was started with (Python's
+  C-locale coercion adds ``LC_CTYPE``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the shim ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from shellgate.config import Config
+    from shellgate.rules.ruleset import RuleSet
+    from shellgate.values import Decision
+
+    _Redecide = Callable[[], Decision]
+
+REFUSED = 126
+NOT_FOUND = 127
+SHIM_HEADER = b"# shellgate shim:"
+"""Starts the second line of every file ``shellgate install`` writes into a shims dir."""
+_MAX_HOPS = 64
+_READ_CAP = 8 * 1024 * 1024
+
+
+def main(tool: str, config_dir: str, shims_dir: str) -> int:
+    """Decide on ``tool`` with this process's arguments; exec the real program or refuse.
+
+    Returns only to refuse (126), or 127 when there is no real program to run.
+    """
+    argv = [tool, *sys.argv[1:]]
+    try:
+        return _run(argv, config_dir, shims_dir)
+    except KeyboardInterrupt:
+        _say(f"cancelled; {tool} was not run")
+    except Exception as exc:
+        from shellgate.errors import ShellgateError
+
+        if not isinstance(exc, ShellgateError):
+            _crash_log(config_dir, argv)
+            _say(f"internal error, refusing: {type(exc).__name__}: {exc}; {tool} was not run")
+            return REFUSED
+        _say(exc.message)
+        if exc.exit_code == NOT_FOUND:
+            return NOT_FOUND
+    return REFUSED
+
+
+def restricted_shell(config_dir: str, shims_dir: str) -> None:
+    """Run ``shellgate-sh`` bound to ``config_dir``, with the shims first on PATH."""
+    parts = [p for p in os.environ.get("PATH", os.defpath).split(os.pathsep)
+             if os.path.normpath(p) != os.path.normpath(shims_dir) or not p]
+    os.environ["PATH"] = os.pathsep.join([shims_dir, *parts])
+    sys.argv[1:1] = ["--config", config_dir]
+    from shellgate.surfaces.restricted_shell.main import main as shell_main
+
+    shell_main()
+
+
+def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
+    real = find_program(argv[0], shims_dir)
+    if _quick_allow(argv, config_dir):
+        _exec(real, argv, None)
+    from shellgate.config import Config
+
+    config = Config.at(config_dir)
+    rules = config.rules()
+    status = _interactive(argv, config)
+    if status is not None:
+        return status
+    data, decision, redecide = _decide(argv, rules)
+    if decision.verdict != "allow":
+        import shlex
+
+        from shellgate.guard import require_approval
+        from shellgate.surfaces.procs import detect_agent
+
+        require_approval(decision, shlex.join(argv), argv, config, config.approval_timeout,
+                         redecide, redeem=True, agent=detect_agent())
+    _exec(real, argv, data)
+    return REFUSED  # not reached: _exec replaces the process or raises
+
+
+def find_program(name: str, shims_dir: str) -> str:
+    """The program bash would run for ``name`` if no shellgate shim were on PATH."""
+    from shellgate.errors import ShellgateError
+    from shellgate.execute import find_real
+
+    skip = [shims_dir]
+    for _ in range(_MAX_HOPS):
+        candidate = find_real(name, os.environ.get("PATH"), skip)
+        if not is_shim_file(candidate):
+            return candidate
+        skip.append(os.path.dirname(candidate))
+    raise ShellgateError(f"{name}: command not found", NOT_FOUND)
+
+
+def is_shim_file(path: str) -> bool:
+    """True for a file ``shellgate install`` wrote (its second line is the shim header)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    lines = head.split(b"\n", 2)
+    return head.startswith(b"#!") and len(lines) > 1 and lines[1].startswith(SHIM_HEADER)
+
+
+def _quick_allow(argv: list[str], config_dir: str) -> bool:
+    """The engine-free fast path, when this shellgate has one (never allows what it gates)."""
+    try:
+        from shellgate.surfaces.fastpath import quick_allow
+    except ImportError:
+        return False
+    return quick_allow(argv, config_dir)
+
+
+def _interactive(argv: list[str], config: Config) -> int | None:
+    """Hand an interactive database session (stdin a terminal, no ``-c``/``-e``/``-f``/
+    ``--eval`` payload) to ``shellgate.surfaces.db_client.session``, which gates each statement
+    typed."""
+    from shellgate.classify.payload import DB_TOOLS
+
+    if argv[0] not in DB_TOOLS or not os.isatty(0):
+        return None
+    import importlib
+
+    try:
+        clients = importlib.import_module("shellgate.surfaces.db_client.session")
+    except ImportError:  # this shellgate has no session inspector: decide as usual
+        return None
+    if not clients.is_interactive(argv[0], argv):
+        return None
+    return int(clients.run_interactive(argv[0], argv, config))
+
+
+def stdin_mode(argv: list[str]) -> str:
+    """How a shim treats a piped stdin: ``keep`` (never read), ``unseen-first``, ``buffer``."""
+    from shellgate.classify.payload import DB_TOOLS, OTHER_SQL, STDIN_TOOLS
+
+    name = argv[0]
+    if name not in STDIN_TOOLS:
+        return "keep"
+    if name in ("curl", "wget"):
+        return "buffer" if any(_names_stdin(word) for word in argv[1:]) else "unseen-first"
+    if name in DB_TOOLS or name in OTHER_SQL or name == "heroku":
+        return "unseen-first"
+    return "buffer"  # httpie and xh read a piped body unasked; shells and the rest may too
+
+
+def _names_stdin(word: str) -> bool:
+    """Does this curl/wget argument make the tool read standard input?"""
+    if word in ("-", ".") or "@-" in word or word.endswith("=-"):
+        return True
+    return len(word) > 2 and word[0] == "-" and word[1] != "-" and word[-1] in "-."
+
+
+def _decide(argv: list[str], rules: RuleSet) -> tuple[bytes | None, Decision, _Redecide]:
+    """The decision, and the stdin bytes to replay when stdin had to be read for it."""
+    from shellgate.engine import evaluate_argv
+    from shellgate.execute import read_stdin, stdin_is_data
+    from shellgate.values import NO_STDIN, Stdin
+
+    def decider(stdin: Stdin) -> _Redecide:
+        return lambda: evaluate_argv(argv, rules, _read_file, stdin)
+
+    mode = stdin_mode(argv) if stdin_is_data() else "keep"
+    if mode == "keep":
+        redecide = decider(NO_STDIN)
+        return None, redecide(), redecide
+    if mode == "unseen-first":
+        redecide = decider(Stdin(opaque="standard input shellgate has not read"))
+        decision = redecide()
+        if decision.verdict == "allow":
+            return None, decision, redecide
+    data = read_stdin()
+    redecide = decider(Stdin(text=data.decode("utf-8", "surrogateescape")))
+    return data, redecide(), redecide
+
+
+def _read_file(path: str) -> bytes | None:
+    """Payload files (``psql -f``, ``curl -d @f``) are read from the working directory."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_READ_CAP + 1)
+    except OSError:
+        return None
+
+
+def _exec(real: str, argv: list[str], data: bytes | None) -> None:
+    from shellgate.execute import exec_real
+
+    _restore_process()
+    exec_real(real, argv, data)
+
+
+def _restore_process() -> None:
+    """Undo what starting Python changed, so the program inherits what the shim did."""
+    import importlib
+
+    # the C module: ``import signal`` would pull in enum and functools (~7 ms per shim)
+    signal = importlib.import_module("_signal")
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_DFL)
+    original = _initial_environment()
+    if original is None or not hasattr(os, "environb"):
+        return
+    for key in [k for k in os.environb if k not in original]:
+        del os.environb[key]
+    for key, value in original.items():
+        if os.environb.get(key) != value:
+            os.environb[key] = value
+
+
+def _initial_environment() -> dict[bytes, bytes] | None:
+    """The environment this process was started with (Linux), before Python touched it."""
+    try:
+        with open("/proc/self/environ", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    found: dict[bytes, bytes] = {}
+    for item in raw.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep and key:
+            found.setdefault(key, value)
+    return found
+
+
+def _say(message: str) -> None:
+    try:
+        sys.stderr.write(f"shellgate: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _crash_log(config_dir: str, argv: list[str]) -> None:
+    """Append the traceback to ``crash.log`` in the config dir (best effort)."""
+    import time
+    import traceback
+
+    try:
+        with open(os.path.join(config_dir, "crash.log"), "a", encoding="utf-8") as handle:
+            handle.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} shim {argv[:1]!r}\n")
+            handle.write(traceback.format_exc())
+    except OSError:
+        pass

@@ -18,7 +18,7 @@ GATED = {
         "env -i shellgate uninstall", "sh -c 'shellgate uninstall'", "x=uninstall; shellgate $x",
         "shellgate --config=/tmp/c uninstall", "nohup shellgate uninstall &",
     ],
-    "shellgate.install.shims": [
+    "shellgate.install": [
         "shellgate install", "shellgate --config /tmp/mine install --shims-dir ~/.local/bin",
         "shellgate hook-uninstall claude-code", "shellgate hook-install cursor",
         "eval 'shellgate hook-uninstall gemini'",

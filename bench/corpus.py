@@ -52,7 +52,7 @@ def load(paths: list[Path]) -> list[dict[str, object]]:
 
 def score(paths: list[Path] | None = None) -> Score:
     from shellgate.engine import evaluate
-    from shellgate.parse.bash.context import mapping_reader
+    from shellgate.parse.context import mapping_reader
     from shellgate.rules.loader import load_rules, pattern_files
 
     rules = load_rules(pattern_files(None))

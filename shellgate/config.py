@@ -7,7 +7,7 @@ import os
 import sys
 
 from shellgate.errors import ConfigError
-from shellgate.surfaces.fastpath import SETTINGS_NAME
+from shellgate.rules.index import SETTINGS_NAME
 from shellgate.values import record
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
@@ -45,7 +45,7 @@ def _read_settings(path: str) -> dict[str, Any]:
 
 def config_directory(directory: str | Path | None) -> str:
     """``--config DIR`` made absolute, else ``~/.config/shellgate`` of the real user."""
-    from shellgate.surfaces.fastpath import config_dir
+    from shellgate.rules.index import config_dir
 
     try:
         return config_dir(str(directory) if directory else None)
@@ -98,8 +98,9 @@ class Config:
 
     def rules(self) -> RuleSet:
         """Shipped rules plus the user's pattern files; a broken file raises RuleFileError."""
+        from shellgate.engine import engine_only_tools
         from shellgate.rules.cache import load_cached
-        from shellgate.surfaces.fastpath import pattern_paths, shipped_patterns_dir
+        from shellgate.rules.index import pattern_paths, shipped_patterns_dir
 
         paths = pattern_paths(shipped_patterns_dir(), os.path.join(self.root, "patterns"))
-        return load_cached(paths, os.path.join(self.root, "cache"))
+        return load_cached(paths, os.path.join(self.root, "cache"), engine_only_tools)

@@ -9,7 +9,7 @@ from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import decide
 from shellgate.parse import ReadFile, no_files, parse, parse_argv
-from shellgate.rules.ruleset import RuleSet
+from shellgate.rules.ruleset import Rule, RuleSet
 from shellgate.values import NO_STDIN, Decision, Finding, Stdin
 
 MAX_COMMAND_BYTES = 4 * 1024 * 1024
@@ -64,3 +64,42 @@ def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_file
 
 def _files(reader: RecordingReader) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(reader.digests.items()))
+
+
+def engine_only_tools() -> frozenset[str]:
+    """Tools the fast path must always leave to the engine: wrappers that run other commands,
+    shells, interpreters, and tools whose payload is read (SQL, HTTP, code). Kept here, not
+    in ``rules``, because the tables live in the stages the engine runs."""
+    from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
+    from shellgate.parse.wrappers.options import PREFIX, RUNNERS
+    from shellgate.parse.wrappers.unwrap import _SPECIAL, INTERPRETERS, SHELLS
+    from shellgate.rules.index import SPECIAL_TRIGGERS
+
+    special = set(PREFIX) | set(RUNNERS) | set(SHELLS) | set(INTERPRETERS)
+    special |= DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | set(OTHER_SQL) | {"gh", "heroku"}
+    # wrappers that unwrap only when a trigger word appears: the quick index lists their
+    # trigger words instead
+    special |= {name for name in _SPECIAL if name not in SPECIAL_TRIGGERS}
+    return frozenset(special)
+
+
+
+def example_failures(rule: Rule, rules: RuleSet) -> list[str]:
+    """Messages for each example of ``rule`` the engine decides differently."""
+    failures: list[str] = []
+    for cmd in rule.examples_gate:
+        decision = evaluate(cmd, rules)
+        if decision.verdict == "allow" or rule.id not in decision.rule_ids:
+            failures.append(f"{rule.source} rule '{rule.id}': example should gate with this "
+                            f"rule, got {decision.verdict} {decision.rule_ids}: {cmd}")
+    for cmd in rule.examples_pass:
+        decision = evaluate(cmd, rules)
+        if decision.verdict != "allow":
+            failures.append(f"{rule.source} rule '{rule.id}': example should pass, got "
+                            f"{decision.verdict} {decision.rule_ids}: {cmd}")
+    return failures
+
+
+def run_examples(rules: RuleSet) -> list[str]:
+    """Every rule's inline examples through the real engine (``rules check`` and tests)."""
+    return [msg for rule in rules.rules for msg in example_failures(rule, rules)]

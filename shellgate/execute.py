@@ -17,6 +17,9 @@ STDIN_CAP = 8 * 1024 * 1024
 """Most stdin shellgate buffers to inspect; more is refused (fail closed), never streamed unseen."""
 SHIM_MARKER = ".shellgate-shims"
 """A file present in every directory ``shellgate install`` writes shims into."""
+SHIM_HEADER = b"# shellgate shim:"
+"""The second line of every shim file."""
+_MAX_HOPS = 64
 
 
 class StdinTooLarge(ShellgateError):
@@ -67,6 +70,29 @@ def find_real(name: str, path: str | None, skip: Iterable[str] = ()) -> str:
                 continue
             return candidate
     raise ShellgateError(f"{name}: command not found", 127)
+
+
+def find_program(name: str, shims_dir: str) -> str:
+    """The program bash would run for ``name`` if no shellgate shim were on PATH (shim
+    directories are skipped by their marker file, and any shim file found is skipped too)."""
+    skip = [shims_dir]
+    for _ in range(_MAX_HOPS):
+        candidate = find_real(name, os.environ.get("PATH"), skip)
+        if not is_shim_file(candidate):
+            return candidate
+        skip.append(os.path.dirname(candidate))
+    raise ShellgateError(f"{name}: command not found", 127)
+
+
+def is_shim_file(path: str) -> bool:
+    """True for a file ``shellgate install`` wrote (its second line is the shim header)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False
+    lines = head.split(b"\n", 2)
+    return head.startswith(b"#!") and len(lines) > 1 and lines[1].startswith(SHIM_HEADER)
 
 
 def exec_real(program: str, argv: list[str], stdin_data: bytes | None) -> None:

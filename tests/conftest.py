@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shellgate.engine import evaluate
-from shellgate.parse.bash.context import mapping_reader
+from shellgate.parse.context import mapping_reader
 from shellgate.rules.loader import load_rules, pattern_files
 from shellgate.rules.ruleset import RuleSet
 from shellgate.values import Decision

@@ -273,3 +273,24 @@ def _u2f_register(device: CtapDevice, label: str, cancel: threading.Event, promp
     return Credential(b64(reg.key_handle), b64(cbor.encode(key)), RP_ID, label,
                       "soft" if soft_file else "hardware", 0, int(time.time()), "", soft_file,
                       "u2f")
+
+
+def parse_auth_data(raw: bytes) -> tuple[bytes, bool, int]:
+    """Authenticator data as (RP-ID hash, user-present flag, signature counter); raises on
+    malformed bytes."""
+    from fido2.webauthn import AuthenticatorData
+
+    data = AuthenticatorData(raw)
+    return data.rp_id_hash, data.is_user_present(), data.counter
+
+
+def verify_cose(public_key: bytes, message: bytes, signature: bytes) -> None:
+    """Verify ``signature`` over ``message`` with a CBOR-encoded COSE public key; raises on
+    a bad signature or a damaged key."""
+    from fido2 import cbor
+    from fido2.cose import CoseKey
+
+    decoded = cbor.decode(public_key)
+    if not isinstance(decoded, dict):
+        raise ValueError("the enrolled public key is damaged")
+    CoseKey.parse(decoded).verify(message, signature)

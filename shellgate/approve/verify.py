@@ -38,9 +38,7 @@ def check_signature(assertion: Assertion, request: ApprovalRequest,
 
     Returns the credential and the assertion's signature counter.
     """
-    from fido2 import cbor
-    from fido2.cose import CoseKey
-    from fido2.webauthn import AuthenticatorData
+    from shellgate.approve.fido import parse_auth_data, verify_cose
 
     credential = next((c for c in credentials if hmac.compare_digest(
         c.credential_id.encode(), assertion.credential_id.encode())), None)
@@ -49,22 +47,19 @@ def check_signature(assertion: Assertion, request: ApprovalRequest,
     if credential.rp_id != RP_ID:
         raise VerifyError(f"credential {credential.short_id} belongs to another relying party")
     try:
-        data = AuthenticatorData(assertion.auth_data)
+        rp_id_hash, user_present, counter = parse_auth_data(assertion.auth_data)
     except Exception as exc:  # malformed bytes: refuse
         raise VerifyError(f"malformed authenticator data: {exc}") from exc
-    if not hmac.compare_digest(data.rp_id_hash, hashlib.sha256(RP_ID.encode()).digest()):
+    if not hmac.compare_digest(rp_id_hash, hashlib.sha256(RP_ID.encode()).digest()):
         raise VerifyError("the assertion is for another relying party")
-    if not data.is_user_present():
+    if not user_present:
         raise VerifyError("the key did not report a touch (user-presence flag not set)")
     try:
-        decoded = cbor.decode(unb64(credential.public_key))
-        if not isinstance(decoded, dict):
-            raise VerifyError("the enrolled public key is damaged")
-        key = CoseKey.parse(decoded)
-        key.verify(assertion.auth_data + request.digest(), assertion.signature)
+        verify_cose(unb64(credential.public_key), assertion.auth_data + request.digest(),
+                    assertion.signature)
     except Exception as exc:  # InvalidSignature and any parse failure alike
         raise VerifyError("the signature does not match this command") from exc
-    return credential, data.counter
+    return credential, counter
 
 
 def verify_assertion(assertion: Assertion, request: ApprovalRequest, expected: ApprovalRequest,

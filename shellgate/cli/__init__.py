@@ -16,7 +16,7 @@ from shellgate.decide import decision_json, dumps, explain
 from shellgate.engine import evaluate, evaluate_argv
 from shellgate.errors import ShellgateError
 from shellgate.fsutil import read_payload_file
-from shellgate.parse.bash.context import mapping_reader
+from shellgate.parse.context import mapping_reader
 from shellgate.rules.ruleset import RuleSet
 from shellgate.values import Decision
 
@@ -99,7 +99,7 @@ def run(ctx: click.Context, timeout: float | None, argv: tuple[str, ...]) -> Non
 @click.pass_context
 def enroll(ctx: click.Context, soft_file: str | None, label: str, timeout: float | None) -> None:
     """Enrol a FIDO2 key (touch it when asked); later keys need an enrolled key's approval."""
-    from shellgate.approve.enroll import enroll as do_enroll
+    from shellgate.install.keys import enroll as do_enroll
 
     config: Config = ctx.obj
     credential = do_enroll(config, label, soft_file, timeout or config.approval_timeout,
@@ -137,7 +137,7 @@ def keys_list(ctx: click.Context) -> None:
 @click.pass_context
 def keys_remove(ctx: click.Context, key_id: str, timeout: float | None) -> None:
     """Remove an enrolled key (an enrolled key must approve)."""
-    from shellgate.approve.enroll import remove
+    from shellgate.install.keys import remove
 
     config: Config = ctx.find_root().obj
     removed = remove(config, key_id, timeout or config.approval_timeout, sys.argv[1:])
@@ -243,7 +243,7 @@ def rules_list(ctx: click.Context) -> None:
 @click.pass_context
 def rules_check(ctx: click.Context) -> None:
     """Load every pattern file strictly and run every rule's examples."""
-    from shellgate.rules.selftest import run_examples
+    from shellgate.engine import run_examples
 
     ruleset = _strict_rules(ctx.find_root())
     failures = run_examples(ruleset)

@@ -52,7 +52,7 @@ def hook_install(ctx: click.Context, agent: str, dry_run: bool, home: Path | Non
     directory): claude-code, codex, cursor, gemini, copilot, windsurf, cline, opencode.
     Replacing an installed entry needs a key touch."""
     from shellgate.install.agents import install_agent
-    from shellgate.surfaces.hooks.protect import approve_hook_change, replaces_entries
+    from shellgate.install.protect import approve_hook_change, replaces_entries
 
     config: Config = ctx.find_root().obj
     home = home or user_home()
@@ -71,7 +71,7 @@ def hook_uninstall(ctx: click.Context, agent: str, home: Path | None) -> None:
     has not changed since (default: every agent shellgate installed into). Needs a touch
     of a key enrolled where the installed hook points."""
     from shellgate.install.agents import uninstall_agent
-    from shellgate.surfaces.hooks.protect import approve_hook_change
+    from shellgate.install.protect import approve_hook_change
 
     config: Config = ctx.find_root().obj
     home = home or user_home()

@@ -54,8 +54,8 @@ def _rules(config: Config, dry_run: bool) -> RuleSet:
     """The rules; a dry run reads the pattern files without writing the rule cache."""
     if not dry_run:
         return config.rules()
+    from shellgate.rules.index import pattern_paths, shipped_patterns_dir
     from shellgate.rules.loader import load_rules
-    from shellgate.surfaces.fastpath import pattern_paths, shipped_patterns_dir
 
     paths = pattern_paths(shipped_patterns_dir(), str(config.patterns_dir))
     return load_rules([Path(p) for p in paths])
@@ -158,7 +158,7 @@ def uninstall(ctx: click.Context, dry_run: bool, home: str | None) -> None:
 def _agent_hooks(config: Config, agent: str, home: Path, install: bool) -> list[str]:
     """Install or remove agent hook entries (shellgate/install/agents.py)."""
     from shellgate.install.agents import install_agent, uninstall_agent
-    from shellgate.surfaces.hooks.protect import approve_hook_change, replaces_entries
+    from shellgate.install.protect import approve_hook_change, replaces_entries
 
     if install:
         if replaces_entries(config, agent, home, sys.executable):

@@ -31,7 +31,7 @@ def main(argv: list[str]) -> None:
 
         return Config.at(config_dir)
 
-    from shellgate.surfaces.fastpath import config_dir as resolve
+    from shellgate.rules.index import config_dir as resolve
 
     try:
         quick_dir: str | None = resolve(config_dir)

@@ -14,10 +14,9 @@ from typing import Any
 
 from shellgate.config import Config
 from shellgate.errors import ShellgateError
-from shellgate.execute import find_real
+from shellgate.execute import find_real, is_shim_file
 from shellgate.install.shims import SHELL_SHIM, read_manifest
 from shellgate.install.startup_files import block, block_of
-from shellgate.surfaces.shim import is_shim_file
 
 _PROBE_SECONDS = 15
 

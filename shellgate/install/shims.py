@@ -34,7 +34,7 @@ from typing import Any
 
 from shellgate.config import Config
 from shellgate.errors import ShellgateError
-from shellgate.execute import SHIM_MARKER
+from shellgate.execute import SHIM_MARKER, is_shim_file
 from shellgate.install.startup_files import (
     block,
     check_shims_dir,
@@ -43,7 +43,6 @@ from shellgate.install.startup_files import (
     without_block,
 )
 from shellgate.rules.ruleset import RuleSet
-from shellgate.surfaces.shim import is_shim_file
 
 MANIFEST = "install.json"
 SHELL_SHIM = "shellgate-sh"
@@ -335,7 +334,7 @@ def plan_uninstall(config: Config) -> Plan:
     if str(config.directory) in old.get("config_dirs", []):
         # The install made the config dir: take back what only shellgate derived there
         # (the compiled rule cache, empty working dirs); keys and audit keep it in place.
-        from shellgate.surfaces.fastpath import CACHE_NAME, QUICK_NAME
+        from shellgate.rules.index import CACHE_NAME, QUICK_NAME
 
         cache = config.directory / "cache"
         for name in (CACHE_NAME, QUICK_NAME):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shellgate.parse.bash.context import ParseContext, ReadFile, mapping_reader, no_files
 from shellgate.parse.bash.expand import Expander
+from shellgate.parse.context import ParseContext, ReadFile, mapping_reader, no_files
 from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
 from shellgate.parse.wrappers import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
 from shellgate.parse.wrappers import xargs as _xargs  # noqa: F401  (registers xargs)

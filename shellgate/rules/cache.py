@@ -12,17 +12,20 @@ from __future__ import annotations
 import marshal
 import os
 
+from shellgate.rules.index import CACHE_NAME, QUICK_NAME, SETTINGS_NAME, cache_key, quick_text
 from shellgate.rules.ruleset import Match, Rule, RuleSet, ToolSpec, group_indexes
-from shellgate.surfaces.fastpath import CACHE_NAME, QUICK_NAME, SETTINGS_NAME, cache_key, quick_text
 from shellgate.values import astuple, fields
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 
-def load_cached(paths: list[str], cache_dir: str | None) -> RuleSet:
-    """The rule set from the cache when it is current, else a strict load (then cached)."""
+def load_cached(paths: list[str], cache_dir: str | None,
+                engine_only: Callable[[], frozenset[str]]) -> RuleSet:
+    """The rule set from the cache when it is current, else a strict load (then cached,
+    with the quick index; ``engine_only`` names the tools that always need the engine)."""
     if cache_dir is None:
         return _load(paths)
     # the cache directory sits in the config directory, beside the settings file
@@ -41,7 +44,7 @@ def load_cached(paths: list[str], cache_dir: str | None) -> RuleSet:
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         pass
     rules = _load(paths)
-    _write(cache, key, rules)
+    _write(cache, key, rules, engine_only())
     return rules
 
 
@@ -54,7 +57,7 @@ def _load(paths: list[str]) -> RuleSet:
     return load_rules(Path(p) for p in paths)
 
 
-def _write(cache: str, key: str, rules: RuleSet) -> None:
+def _write(cache: str, key: str, rules: RuleSet, engine_only: frozenset[str]) -> None:
     """One file: an index (offsets, groups, tools) then one marshal blob per rule, so a
     command decodes only its own tools' rules. Best effort: a cache that cannot be written
     only costs time, never a decision."""
@@ -75,7 +78,7 @@ def _write(cache: str, key: str, rules: RuleSet) -> None:
         os.replace(tmp, cache)
         tmp = os.path.join(directory, f".{QUICK_NAME}.{os.getpid()}")
         with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(quick_text(key, rules))
+            handle.write(quick_text(key, rules, engine_only))
         os.replace(tmp, os.path.join(directory, QUICK_NAME))
     except (OSError, ValueError):
         return

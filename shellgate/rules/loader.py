@@ -28,7 +28,7 @@ _MATCH_KEYS = set(_LIST_KEYS) | {"min_args", "max_args", "option_values",
 
 def shipped_dir() -> Path:
     """The pattern files shipped with the package (``patterns/`` of a source checkout)."""
-    from shellgate.surfaces.fastpath import shipped_patterns_dir
+    from shellgate.rules.index import shipped_patterns_dir
 
     directory = Path(shipped_patterns_dir())
     if not directory.is_dir():
@@ -38,7 +38,7 @@ def shipped_dir() -> Path:
 
 def pattern_files(user_dir: Path | None) -> list[Path]:
     """Shipped files, with a user file of the same name replacing the shipped one."""
-    from shellgate.surfaces.fastpath import pattern_paths
+    from shellgate.rules.index import pattern_paths
 
     return [Path(p) for p in pattern_paths(str(shipped_dir()), str(user_dir) if user_dir else None)]
 

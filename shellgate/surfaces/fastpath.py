@@ -18,93 +18,16 @@ from __future__ import annotations
 
 import os
 
-TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
-if TYPE_CHECKING:
-    from typing import Any
+from shellgate.rules.index import (
+    QUICK_NAME,
+    SETTINGS_NAME,
+    cache_key,
+    config_dir,
+    pattern_paths,
+    shipped_patterns_dir,
+)
 
-    from shellgate.rules.ruleset import RuleSet
-
-CACHE_NAME = "rules.cache"
-QUICK_NAME = "quick.index"
-SETTINGS_NAME = "config.toml"
-FORMAT = 7
-_GLOB = frozenset("*?[")
-# Wrappers whose handler only unwraps when one of these words appears.
-_SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "git": ("-c", "config"),
-    "docker": ("exec", "run", "create", "container", "compose"),
-    "podman": ("exec", "run", "create", "container", "compose"),
-    "nerdctl": ("exec", "run", "create", "container", "compose"),
-    "kubectl": ("exec", "debug", "run", "attach"),
-    "oc": ("exec", "debug", "run", "attach"),
-}
-
-
-_INDEX_CODE = ("surfaces/fastpath.py", "parse/wrappers/unwrap.py", "parse/wrappers/options.py",
-               "parse/wrappers/launchers.py", "parse/wrappers/remote.py", "classify/payload.py")
-"""Modules whose tables make the quick index: a changed one (an upgrade that keeps the
-version number, a development checkout) recompiles it, so a newly special tool is never
-fast-pathed by an index built before it was special."""
-
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-"""The ``shellgate`` package directory (this module sits in ``shellgate/surfaces``)."""
-
-
-def shipped_patterns_dir() -> str:
-    """Installed: ``shellgate/patterns``; a source checkout: the top-level ``patterns``."""
-    here = _PACKAGE
-    installed = os.path.join(here, "patterns")
-    if os.path.isdir(installed):
-        return installed
-    return os.path.join(os.path.dirname(here), "patterns")
-
-
-def config_dir(explicit: str | None) -> str:
-    """``--config DIR`` made absolute with symlinks resolved, else ``~/.config/shellgate``
-    of the real user, ~ from the password database (never from the environment, which the
-    agent can set). Raises KeyError when the user has no password-database entry."""
-    if explicit:
-        return os.path.realpath(explicit)
-    import pwd
-
-    return os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".config", "shellgate")
-
-
-def pattern_paths(shipped: str, user: str | None) -> list[str]:
-    """Shipped files, with a user file of the same name replacing the shipped one."""
-    files: dict[str, str] = {}
-    for directory in (shipped, user):
-        if directory and os.path.isdir(directory):
-            for name in os.listdir(directory):
-                if name.endswith(".toml"):
-                    files[name] = os.path.join(directory, name)
-    return [files[name] for name in sorted(files)]
-
-
-def cache_key(paths: list[str], settings: str) -> str:
-    """shellgate's version, each pattern file's path, size and mtime, and the state of the
-    settings file (``config.toml``): the cache and the quick index are compiled only after
-    the settings were read without error, so a settings file changed since (broken,
-    unreadable) sends every command back to the engine, which refuses it."""
-    from shellgate import __version__
-
-    parts = [f"shellgate {__version__} format {FORMAT}"]
-    here = _PACKAGE
-    for module in _INDEX_CODE:  # the code that decides which tools always need the engine
-        stat = os.stat(os.path.join(here, module))
-        parts.append(f"{module}\0{stat.st_size}\0{stat.st_mtime_ns}")
-    for path in paths:
-        stat = os.stat(path)
-        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
-    try:
-        stat = os.stat(settings)
-        parts.append(f"{settings}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
-                     f"\0{stat.st_ctime_ns}")
-    except FileNotFoundError:
-        parts.append(f"{settings}\0absent")
-    return "\n".join(parts)
-
+__all__ = ["config_dir", "plain_commands", "quick_allow", "quick_allow_script"]
 
 def quick_allow(argv: list[str], config_dir: str) -> bool:
     """True only when no rule can match ``argv`` (per a current quick index)."""
@@ -168,53 +91,6 @@ def _argv_clear(argv: list[str], index: tuple[frozenset[str], str]) -> bool:
     return not any(w in triggers for w in words)
 
 
-def quick_text(key: str, rules: RuleSet) -> str:
-    """The quick index as text: the cache key, a blank line, then one line per entry."""
-    index = quick_index(rules)
-    lines = ["special " + " ".join(index["special"])]
-    for name, (triggers, dash, full) in sorted(index["tools"].items()):
-        if not name or any(c.isspace() for c in name):
-            continue  # never looked up (``_argv_clear`` sends such names to the engine)
-        if any(not w or any(c.isspace() for c in w) for w in triggers):
-            full, triggers = True, ()  # a word the line cannot hold: always the engine
-        lines.append(" ".join(["tool", name, "1" if dash else "0", "1" if full else "0",
-                               *triggers]))
-    return key.replace("\0", "\t") + "\n\n" + "\n".join(lines) + "\n"
-
-
-def quick_index(rules: RuleSet) -> dict[str, Any]:
-    """Per tool: words that could start a matching rule, whether any dash word could,
-    whether the tool is too complex to prefilter; plus tools that always need the engine."""
-    from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
-    from shellgate.parse.wrappers.options import PREFIX, RUNNERS
-    from shellgate.parse.wrappers.unwrap import _SPECIAL, INTERPRETERS, SHELLS
-
-    special = set(PREFIX) | set(RUNNERS) | set(SHELLS) | set(INTERPRETERS)
-    special |= DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | set(OTHER_SQL) | {"gh", "heroku"}
-    special |= {name for name in _SPECIAL if name not in _SPECIAL_TRIGGERS}
-    tools: dict[str, tuple[tuple[str, ...], bool, bool]] = {}
-    names = set(rules.tool_names) | set(rules.aliases) | set(_SPECIAL_TRIGGERS)
-    for name in names:
-        if name in special:
-            continue
-        triggers: set[str] = set(_SPECIAL_TRIGGERS.get(rules.canonical(name), ()))
-        dash = full = False
-        for rule in rules.for_tool(name):
-            if not rule.command:
-                if all(m.flags or m.all_flags for m in rule.matches):
-                    dash = True
-                else:
-                    full = True
-                continue
-            first = rule.command[0]
-            if any(_GLOB & set(pattern) for pattern in first):
-                full = True
-            triggers.update(first)
-        tools[name] = (tuple(sorted(triggers)), dash, full)
-    return {"special": tuple(sorted(special)), "tools": tools}
-
-
-# Characters of a plain word: nothing bash expands, quotes, redirects or treats as syntax.
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                   "-_./:,@%+=")
 _OPERATOR = frozenset("|&;\n")

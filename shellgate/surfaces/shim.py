@@ -43,9 +43,7 @@ if TYPE_CHECKING:
 
 REFUSED = 126
 NOT_FOUND = 127
-SHIM_HEADER = b"# shellgate shim:"
 """Starts the second line of every file ``shellgate install`` writes into a shims dir."""
-_MAX_HOPS = 64
 _READ_CAP = 8 * 1024 * 1024
 
 
@@ -84,6 +82,8 @@ def restricted_shell(config_dir: str, shims_dir: str) -> None:
 
 
 def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
+    from shellgate.execute import find_program
+
     real = find_program(argv[0], shims_dir)
     if _quick_allow(argv, config_dir):
         _exec(real, argv, None)
@@ -105,31 +105,6 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
                          redecide, redeem=True, agent=detect_agent())
     _exec(real, argv, data)
     return REFUSED  # not reached: _exec replaces the process or raises
-
-
-def find_program(name: str, shims_dir: str) -> str:
-    """The program bash would run for ``name`` if no shellgate shim were on PATH."""
-    from shellgate.errors import ShellgateError
-    from shellgate.execute import find_real
-
-    skip = [shims_dir]
-    for _ in range(_MAX_HOPS):
-        candidate = find_real(name, os.environ.get("PATH"), skip)
-        if not is_shim_file(candidate):
-            return candidate
-        skip.append(os.path.dirname(candidate))
-    raise ShellgateError(f"{name}: command not found", NOT_FOUND)
-
-
-def is_shim_file(path: str) -> bool:
-    """True for a file ``shellgate install`` wrote (its second line is the shim header)."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(512)
-    except OSError:
-        return False
-    lines = head.split(b"\n", 2)
-    return head.startswith(b"#!") and len(lines) > 1 and lines[1].startswith(SHIM_HEADER)
 
 
 def _quick_allow(argv: list[str], config_dir: str) -> bool:

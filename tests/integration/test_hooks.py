@@ -184,7 +184,8 @@ def test_the_ticket_covers_exactly_the_approved_command_once(
     config, _ = enrolled
     assert decision("claude-code", hook(config, "claude-code", p.claude(GATED, str(work)),
                                         work))[0] == "allow"
-    probe = ("import sys; from shellgate.config import Config; from shellgate.approve import tickets;"
+    probe = ("import sys; from shellgate.config import Config; "
+             "from shellgate.approve import tickets;"
              "c = Config.at(sys.argv[1]);"
              "print(tickets.redeem(c, ['git', 'push', '--force', 'origin', 'dev']),"
              " tickets.redeem(c, ['git', 'push', '--force', 'origin', 'main']),"

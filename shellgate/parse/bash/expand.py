@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shellgate.parse.bash import words as W
-from shellgate.parse.bash.context import MAX_NESTING, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.bash.treesitter import parse_bash
+from shellgate.parse.context import MAX_NESTING, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.wrappers.unwrap import Inner, unwrap
 from shellgate.values import Command, Stdin, Word, record
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import binascii
 
 from shellgate.parse.bash import words as W
-from shellgate.parse.bash.context import ParseContext
+from shellgate.parse.context import ParseContext
 from shellgate.values import Command
 
 

@@ -17,10 +17,10 @@ from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
-    from shellgate.parse.bash.context import ParseContext
     from shellgate.parse.bash.expand import Expander
     from shellgate.parse.bash.treesitter import Node
     from shellgate.parse.bash.walker import Walker
+    from shellgate.parse.context import ParseContext
 
 OUT_OPS = frozenset({">", ">>", "&>", "&>>", ">|", ">&"})
 WORD_NODES = frozenset({"word", "string", "raw_string", "concatenation", "simple_expansion",

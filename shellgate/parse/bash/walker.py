@@ -12,9 +12,9 @@ import contextlib
 from collections.abc import Iterator
 
 from shellgate.parse.bash import words as W
-from shellgate.parse.bash.context import MAX_PIPELINE, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.bash.outputs import static_output
 from shellgate.parse.bash.redirects import WORD_NODES, Redirections
+from shellgate.parse.context import MAX_PIPELINE, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.wrappers.options import is_assignment
 from shellgate.parse.wrappers.unwrap import code_in_variable, is_code_variable
 from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word

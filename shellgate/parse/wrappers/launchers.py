@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shellgate.parse.bash.context import ParseContext
+from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.options import PREFIX, spec
 from shellgate.parse.wrappers.unwrap import Inner, _stdin_script, register
 from shellgate.values import Command, Word

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from shellgate.parse.bash.context import ParseContext
+from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.options import PREFIX, RUNNERS, WrapSpec, after_options
 from shellgate.values import Command, Stdin, Word, lit, record
 
@@ -60,7 +60,7 @@ def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
     if name in SHELLS:
         return _shell(name, args, command, ctx)
     if name in INTERPRETERS or _versioned_python(name):
-        from shellgate.payloads.code.shell_calls import interpreter
+        from shellgate.parse.wrappers.interpreters import interpreter
 
         return interpreter(name, args, command, ctx)
     path = command.argv[0].value or ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shellgate.parse.bash.context import ParseContext
+from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.options import XARGS, after_options
 from shellgate.parse.wrappers.unwrap import Inner, register
 from shellgate.values import Command, Word, lit

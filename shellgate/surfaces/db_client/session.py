@@ -93,7 +93,7 @@ def _real_program(tool: str) -> str:
 
 def _is_shim(path: str) -> bool:
     try:
-        from shellgate.surfaces.shim import is_shim_file
+        from shellgate.execute import is_shim_file
     except ImportError:
         return False
     return bool(is_shim_file(path))

@@ -65,7 +65,7 @@ def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str
 def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     """Return when the script may run (allowed, or approved with a key touch). Plain
     commands no rule can match are allowed without loading the engine (``fastpath``)."""
-    from shellgate.surfaces.fastpath import config_dir as resolve
+    from shellgate.rules.index import config_dir as resolve
     from shellgate.surfaces.fastpath import quick_allow_script
 
     try:

@@ -232,7 +232,7 @@ def test_unknown_agent_is_a_usage_error(setup: tuple[Config, Path]) -> None:
 
 
 def test_installed_entries_name_their_config_dirs(setup: tuple[Config, Path]) -> None:
-    from shellgate.surfaces.hooks.protect import installed_config_dirs, replaces_entries
+    from shellgate.install.protect import installed_config_dirs, replaces_entries
 
     config, home = setup
     assert installed_config_dirs("auto", home) == []

@@ -15,6 +15,7 @@ import pytest
 from shellgate.config import Config
 from shellgate.engine import evaluate_argv
 from shellgate.errors import ShellgateError
+from shellgate.execute import is_shim_file
 from shellgate.install.shims import (
     apply,
     check_python,
@@ -35,7 +36,7 @@ from shellgate.install.startup_files import (
     without_block,
 )
 from shellgate.rules.ruleset import RuleSet
-from shellgate.surfaces.shim import is_shim_file, stdin_mode
+from shellgate.surfaces.shim import stdin_mode
 from shellgate.values import Stdin
 
 SHIMS = "/opt/my shims/sg"

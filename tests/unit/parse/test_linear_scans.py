@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shellgate.parse.bash.words import _PRINTF_SPEC, _comma_braces, expand_braces, printf_output
-from shellgate.payloads.code.shell_calls import _tokens
+from shellgate.parse.wrappers.interpreters import _tokens
 
 _OLD_BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _OLD_PRINTF = re.compile(r"%(?:%|[-+ #0]*\d*(?:\.\d+)?([sbdiqcxXo]))")

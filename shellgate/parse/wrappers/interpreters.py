@@ -14,7 +14,7 @@ import ast
 import re
 from collections.abc import Sequence
 
-from shellgate.parse.bash.context import ParseContext
+from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.unwrap import Inner
 from shellgate.values import Command, Word, lit
 

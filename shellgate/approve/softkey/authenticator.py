@@ -36,6 +36,8 @@ SOFT_KIND = "shellgate-soft-fido2"
 SOFT_VERSION = 1
 NONCE_BYTES = 12
 CREDENTIAL_ID_BYTES = NONCE_BYTES + 32 + 16  # nonce ‖ encrypted P-256 scalar ‖ GCM tag
+HMAC_SECRET_TAG = b"\x01hmac-secret"
+"""Added to a credential id's associated data when the credential has hmac-secret."""
 KEY_TIMEOUT = 30.0
 """Seconds a simulated user leaves a request unanswered before the key gives up."""
 
@@ -47,11 +49,12 @@ class SoftKeyError(ShellgateError):
     """A software key file is missing, unreadable, damaged, or would be overwritten."""
 
 
-def create_soft_key(path: Path, *, touch: bool = True, ctap2: bool = True) -> None:
+def create_soft_key(path: Path, *, touch: bool = True, ctap2: bool = True,
+                    hmac_secret: bool = True) -> None:
     """Write a new software key to ``path`` (mode 0600); never overwrite an existing file."""
     state = {"kind": SOFT_KIND, "version": SOFT_VERSION, "touch": touch, "ctap2": ctap2,
              "master_key": b64(secrets.token_bytes(32)), "counter": 0,
-             "aaguid": secrets.token_bytes(16).hex()}
+             "aaguid": secrets.token_bytes(16).hex(), "hmac_secret": hmac_secret}
     path.parent.mkdir(parents=True, exist_ok=True)
     try:  # reserve the name first, so two writers cannot both think they created it
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
@@ -151,6 +154,8 @@ class SoftAuthenticator:
         self.touch: bool = _field(state, "touch", bool)
         self.ctap2: bool = _field(state, "ctap2", bool)
         self.counter: int = _field(state, "counter", int)
+        # key files from before the extension existed behave as keys without it
+        self.hmac_secret = state.get("hmac_secret", False) is True
         try:
             self._master = unb64(_field(state, "master_key", str))
             self.aaguid = bytes.fromhex(_field(state, "aaguid", str))
@@ -162,12 +167,14 @@ class SoftAuthenticator:
         self.persist = persist
         self.advance: Callable[[], int] | None = None
         self.log: list[tuple[str, dict[str, Any]]] = []
+        self._agreement: ec.EllipticCurvePrivateKey | None = None
 
     def state(self) -> dict[str, Any]:
         """The JSON-ready state, as stored in a key file."""
         return {"kind": SOFT_KIND, "version": SOFT_VERSION, "touch": self.touch,
                 "ctap2": self.ctap2, "master_key": b64(self._master),
-                "counter": self.counter, "aaguid": self.aaguid.hex()}
+                "counter": self.counter, "aaguid": self.aaguid.hex(),
+                "hmac_secret": self.hmac_secret}
 
     def _save(self) -> None:
         if self.persist is not None:
@@ -175,24 +182,49 @@ class SoftAuthenticator:
 
     # -- key material -------------------------------------------------------------------
 
-    def new_credential(self, rp_id_hash: bytes) -> tuple[ec.EllipticCurvePrivateKey, bytes]:
-        """A fresh P-256 key and its credential id, bound to ``rp_id_hash``."""
+    def new_credential(self, rp_id_hash: bytes, hmac_secret: bool = False,
+                       ) -> tuple[ec.EllipticCurvePrivateKey, bytes]:
+        """A fresh P-256 key and its credential id, bound to ``rp_id_hash`` (and to whether
+        the credential has hmac-secret enabled, which the spec fixes at creation)."""
         key = ec.generate_private_key(ec.SECP256R1())
         scalar = key.private_numbers().private_value.to_bytes(32, "big")
         nonce = secrets.token_bytes(NONCE_BYTES)
-        return key, nonce + AESGCM(self._master).encrypt(nonce, scalar, rp_id_hash)
+        aad = rp_id_hash + (HMAC_SECRET_TAG if hmac_secret else b"")
+        return key, nonce + AESGCM(self._master).encrypt(nonce, scalar, aad)
 
     def unwrap(self, credential_id: bytes, rp_id_hash: bytes) -> ec.EllipticCurvePrivateKey | None:
         """The private key for ``credential_id``, or None if this key did not mint it for
         this relying party."""
+        found = self.unwrap_credential(credential_id, rp_id_hash)
+        return found[0] if found else None
+
+    def unwrap_credential(self, credential_id: bytes, rp_id_hash: bytes,
+                          ) -> tuple[ec.EllipticCurvePrivateKey, bool] | None:
+        """The private key and whether hmac-secret is enabled, or None (not ours)."""
         if len(credential_id) != CREDENTIAL_ID_BYTES:
             return None
         nonce, sealed = credential_id[:NONCE_BYTES], credential_id[NONCE_BYTES:]
-        try:
-            scalar = AESGCM(self._master).decrypt(nonce, sealed, rp_id_hash)
-            return ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
-        except (InvalidTag, ValueError):
-            return None
+        for hmac_secret in (False, True):
+            aad = rp_id_hash + (HMAC_SECRET_TAG if hmac_secret else b"")
+            try:
+                scalar = AESGCM(self._master).decrypt(nonce, sealed, aad)
+                key = ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
+            except (InvalidTag, ValueError):
+                continue
+            return key, hmac_secret
+        return None
+
+    def agreement_key(self) -> ec.EllipticCurvePrivateKey:
+        """The clientPin key-agreement key; like a real key's, new at every power-up."""
+        if self._agreement is None:
+            self._agreement = ec.generate_private_key(ec.SECP256R1())
+        return self._agreement
+
+    def cred_random(self, credential_id: bytes, uv: bool) -> bytes:
+        """The credential's hmac-secret key (see ``soft_hmac.cred_random``)."""
+        from shellgate.approve.soft_hmac import cred_random
+
+        return cred_random(self._master, credential_id, uv)
 
     @staticmethod
     def sign(key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
@@ -218,6 +250,7 @@ class SoftAuthenticator:
     def reset_keys(self) -> None:
         """Factory reset: a new master key (every old credential id dies), counter 0."""
         self._master = secrets.token_bytes(32)
+        self._agreement = None
         self.counter = 0
         self._save()
 

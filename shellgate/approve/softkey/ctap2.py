@@ -1,7 +1,8 @@
 """CTAP2 commands of the software key: getInfo, makeCredential, getAssertion, selection, reset.
 
-A CTAP 2.0 subset with non-resident ES256 credentials, touch-only (no PIN, no UV).
-Replies are canonical CBOR from ``fido2.cbor.encode``, which python-fido2 insists on.
+A CTAP 2.0 subset with non-resident ES256 credentials, touch-only (no PIN, no UV), plus
+the ``hmac-secret`` extension and ``clientPin`` key agreement (``soft_hmac``) on keys made
+with it. Replies are canonical CBOR from ``fido2.cbor.encode``, which python-fido2 insists on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from fido2 import cbor
 from fido2.ctap import STATUS, CtapError
+
+from shellgate.approve import soft_hmac
 
 if TYPE_CHECKING:  # annotations only: nothing here is evaluated at run time
     from shellgate.approve.softkey.authenticator import SoftAuthenticator
@@ -28,6 +31,7 @@ ERR = CtapError.ERR
 ES256 = -7
 FLAG_UP = 0x01
 FLAG_AT = 0x40
+FLAG_ED = 0x80
 MAX_MSG_SIZE = 1200
 
 
@@ -122,10 +126,24 @@ def _descriptors(params: Params, key: int) -> list[bytes]:
 
 def get_info(auth: SoftAuthenticator, params: Params, details: Details,
              event: threading.Event | None, on_keepalive: KeepAlive) -> Any:
-    """authenticatorGetInfo: versions, aaguid, options, message size, algorithms."""
-    return {1: ["FIDO_2_0", "U2F_V2"], 3: auth.aaguid,
-            4: {"rk": False, "up": True, "plat": False}, 5: MAX_MSG_SIZE,
-            10: [{"alg": ES256, "type": "public-key"}]}
+    """authenticatorGetInfo: versions, aaguid, options, message size, algorithms; with
+    hmac-secret also the extension, ``clientPin: false`` (supported, no PIN set) and the
+    PIN/UV auth protocols its key agreement speaks."""
+    info: dict[int, Any] = {1: ["FIDO_2_0", "U2F_V2"], 3: auth.aaguid,
+                            4: {"rk": False, "up": True, "plat": False}, 5: MAX_MSG_SIZE,
+                            10: [{"alg": ES256, "type": "public-key"}]}
+    if auth.hmac_secret:
+        info[2] = [soft_hmac.NAME]
+        info[4]["clientPin"] = False
+        info[6] = list(soft_hmac.PROTOCOLS)
+    return info
+
+
+def _extensions(params: Params, key: int) -> Mapping[Any, Any]:
+    extensions = _get(params, key, Mapping, required=False) or {}
+    if not all(isinstance(name, str) for name in extensions):
+        raise CtapError(ERR.CBOR_UNEXPECTED_TYPE)
+    return extensions
 
 
 def make_credential(auth: SoftAuthenticator, params: Params, details: Details,
@@ -149,13 +167,17 @@ def make_credential(auth: SoftAuthenticator, params: Params, details: Details,
     if any(auth.unwrap(cid, rp_hash) is not None for cid in _descriptors(params, 5)):
         auth.require_presence(event, on_keepalive)
         raise CtapError(ERR.CREDENTIAL_EXCLUDED)
+    hmac_secret = auth.hmac_secret and _extensions(params, 6).get(soft_hmac.NAME) is True
     auth.require_presence(event, on_keepalive)
-    key, credential_id = auth.new_credential(rp_hash)
+    key, credential_id = auth.new_credential(rp_hash, hmac_secret)
     counter = auth.next_counter()
     attested = (auth.aaguid + struct.pack(">H", len(credential_id)) + credential_id
                 + cbor.encode(cose_es256(auth.public_point(key))))
-    auth_data = rp_hash + struct.pack(">BI", FLAG_UP | FLAG_AT, counter) + attested
-    details["counter"] = counter
+    flags = FLAG_UP | FLAG_AT | (FLAG_ED if hmac_secret else 0)
+    auth_data = rp_hash + struct.pack(">BI", flags, counter) + attested
+    if hmac_secret:
+        auth_data += cbor.encode({soft_hmac.NAME: True})
+    details.update(counter=counter, hmac_secret=hmac_secret)
     return {1: "packed", 2: auth_data,
             3: {"alg": ES256, "sig": auth.sign(key, auth_data + cdh)}}
 
@@ -173,18 +195,38 @@ def get_assertion(auth: SoftAuthenticator, params: Params, details: Details,
     _no_pin(auth, params, 6, event, on_keepalive)
     rp_hash = rp_id_hash(rp_id)
     for credential_id in _descriptors(params, 3):
-        key = auth.unwrap(credential_id, rp_hash)
-        if key is not None:
+        found = auth.unwrap_credential(credential_id, rp_hash)
+        if found is not None:
+            key, hmac_enabled = found
             break
     else:  # CTAP 2.0: answer at once, no blinking for a credential we do not hold
         raise CtapError(ERR.NO_CREDENTIALS)
+    hmac_input = _extensions(params, 4).get(soft_hmac.NAME)
     if up:
         auth.require_presence(event, on_keepalive)
+    extensions: dict[str, Any] = {}
+    if hmac_input is not None and hmac_enabled and auth.hmac_secret:
+        # after the touch, so an untouched request gives nothing; with up=false it is
+        # answered silently, as real keys do (why the README keeps the agent off the key)
+        extensions[soft_hmac.NAME] = soft_hmac.assertion_output(auth, credential_id,
+                                                                hmac_input, uv=False)
     counter = auth.next_counter()
-    auth_data = rp_hash + struct.pack(">BI", FLAG_UP if up else 0, counter)
-    details["counter"] = counter
+    flags = (FLAG_UP if up else 0) | (FLAG_ED if extensions else 0)
+    auth_data = rp_hash + struct.pack(">BI", flags, counter)
+    if extensions:
+        auth_data += cbor.encode(extensions)
+    details.update(counter=counter, hmac_secret=bool(extensions))
     return {1: {"id": credential_id, "type": "public-key"}, 2: auth_data,
             3: auth.sign(key, auth_data + cdh)}
+
+
+def client_pin(auth: SoftAuthenticator, params: Params, details: Details,
+               event: threading.Event | None, on_keepalive: KeepAlive) -> Any:
+    """authenticatorClientPIN (keys with hmac-secret): key agreement only."""
+    if not auth.hmac_secret:
+        raise CtapError(ERR.INVALID_COMMAND)
+    details["sub_command"] = params.get(2)
+    return soft_hmac.client_pin(auth, params)
 
 
 def selection(auth: SoftAuthenticator, params: Params, details: Details,
@@ -206,6 +248,7 @@ COMMANDS: dict[int, tuple[str, Handler]] = {
     0x01: ("makeCredential", make_credential),
     0x02: ("getAssertion", get_assertion),
     0x04: ("getInfo", get_info),
+    0x06: ("clientPin", client_pin),
     0x07: ("reset", reset),
     0x0B: ("selection", selection),
 }

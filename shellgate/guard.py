@@ -20,6 +20,10 @@ from shellgate.config import Config
 from shellgate.errors import REFUSED, ShellgateError
 from shellgate.values import Decision
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from shellgate.approve.request import Unlock
+
 
 class Refused(ShellgateError):
     """shellgate will not run the command (exit 126)."""
@@ -65,25 +69,30 @@ def _pending(config: Config, request: Any, decision: Decision, timeout: float) -
              "short": request.short(), "started": request.time, "pid": os.getpid(),
              "deadline": request.time + int(timeout),
              "rules": [{"id": f.rule_id, "summary": f.summary, "why": f.why}
-                       for f in decision.findings]}
+                       for f in decision.findings],
+             "secrets": [name for name, _ in request.secrets]}
     write_atomic(path, json.dumps(entry, sort_keys=True))
     return path
 
 
 def require_approval(decision: Decision, command: str, argv: list[str], config: Config,
                      timeout: float, redecide: Callable[[], Decision],
-                     redeem: bool = False, agent: str = "") -> dict[str, Any] | None:
+                     redeem: bool = False, agent: str = "", unlock: Unlock | None = None,
+                     ) -> dict[str, Any] | None:
     """Return only when a human approved exactly this command with an enrolled key.
 
     Returns the approved request and approval (for a ticket), or None when nothing needed
     approving. With ``redeem``, a live ticket from an approved parent script that contains
-    exactly this argv counts as the approval (no second prompt).
+    exactly this argv counts as the approval (no second prompt). With ``unlock``, the
+    secrets it names are bound into H and shown, the same assertion carries the vault
+    slots' salts, and the approving key's answer is left in ``unlock.received`` (refused
+    when that key gave none: the command never runs without its secrets).
     """
     from shellgate.decide import refusal_line
 
     if decision.verdict == "allow":
         return None
-    if decision.verdict == "gate" and redeem:
+    if decision.verdict == "gate" and redeem and unlock is None:
         from shellgate.approve import tickets
 
         if tickets.redeem(config, argv):
@@ -101,16 +110,21 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
     request = ApprovalRequest(command=command, argv=tuple(argv), cwd=os.getcwd(),
                               user=current_user(), host=socket.gethostname(),
                               rules=tuple(decision.rule_ids), files=decision.files,
-                              nonce=new_nonce(), time=int(time.time()), agent=agent)
+                              nonce=new_nonce(), time=int(time.time()), agent=agent,
+                              secrets=unlock.secrets if unlock else ())
     first = decision.findings[0]
 
     def prompt() -> None:
         from shellgate.approve.notify import printable
 
         asker = f" ({request.agent} asks)" if request.agent else ""
+        gives = ""
+        if request.secrets:
+            gives = ("\nshellgate:   and give it the vault secret(s) "
+                     f"{', '.join(name for name, _ in request.secrets)}")
         _tell(f"shellgate: touch your key to approve [{request.short()}]{asker}: "
               f"{printable(command)}\n"
-              f"shellgate:   {first.rule_id}: {first.summary}")
+              f"shellgate:   {first.rule_id}: {first.summary}{gives}")
 
     # One outstanding approval at a time (the FIDO2 notes' advice): the key signs, and
     # the verifier checks, counts and records, strictly in turn, so concurrent requests
@@ -125,7 +139,9 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
                 from shellgate.approve import notify
 
                 notify.notify(*notify.pending_message(json.loads(pending.read_text("utf-8"))))
-            assertion = fido.get_assertion(credentials, request.digest(), remaining, prompt)
+            assertion, key_secret = fido.get_assertion_unlocking(
+                credentials, request.digest(), remaining, prompt,
+                unlock.salts if unlock else {})
         except fido.ApprovalError as exc:
             event = "timeout" if "timed out" in exc.message else "refused"
             if not credentials:
@@ -152,6 +168,13 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
                    reason=exc.message)
             raise Refused(f"{exc.message}; not run") from exc
         store.update_count(credential.credential_id, counter)
+        if unlock is not None:
+            if key_secret is None or key_secret.credential_id != credential.credential_id:
+                _audit(config, "refused", decision, command, request=request.to_json(),
+                       reason="the approving key gave no vault secret")
+                raise Refused("the key you touched cannot open the vault (no slot, or no "
+                              "hmac-secret); touch a key with a vault slot; not run")
+            unlock.received = key_secret
         approval = {"credential_id": credential.credential_id,
                     "auth_data": b64(assertion.auth_data),
                     "signature": b64(assertion.signature), "counter": counter}

@@ -153,9 +153,31 @@ def _holder(candidate: Candidate) -> Credential | None:
     return None
 
 
+@dataclass(frozen=True)
+class KeySecret:
+    """A key's hmac-secret output for one salt: what unlocks that key's vault slot.
+
+    Never printed: its repr names only the credential."""
+
+    credential_id: str
+    output: bytes
+
+    def __repr__(self) -> str:
+        return f"KeySecret({self.credential_id[:12]}…, <hidden>)"
+
+
 def get_assertion(credentials: Sequence[Credential], client_data_hash: bytes, timeout: float,
                   prompt: Prompt) -> Assertion:
     """One user-presence assertion over ``client_data_hash`` from an enrolled key."""
+    return get_assertion_unlocking(credentials, client_data_hash, timeout, prompt, {})[0]
+
+
+def get_assertion_unlocking(credentials: Sequence[Credential], client_data_hash: bytes,
+                            timeout: float, prompt: Prompt, salts: Mapping[str, bytes],
+                            ) -> tuple[Assertion, KeySecret | None]:
+    """One assertion over ``client_data_hash`` that, when the key answering holds a
+    credential in ``salts`` (credential id → 32-byte salt) and has hmac-secret, also
+    carries that salt: one touch approves and yields the key's secret for it."""
     if not credentials:
         raise ApprovalError("no key is enrolled: a human must run `shellgate enroll` first")
     found = candidates(credentials)
@@ -167,11 +189,11 @@ def get_assertion(credentials: Sequence[Credential], client_data_hash: bytes, ti
                 holder = _holder(candidate)
                 if holder is not None:
                     return _ctap2_assert(candidate.device, holder, client_data_hash, cancel,
-                                         prompt)
+                                         prompt, salts.get(holder.credential_id))
             for candidate in found:
                 result = _u2f_assert(candidate, client_data_hash, cancel, prompt)
                 if result is not None:
-                    return result
+                    return result, None
         except (Exception, KeyboardInterrupt) as exc:
             cancel.set()
             raise _explain(exc, timed_out) from exc
@@ -179,13 +201,56 @@ def get_assertion(credentials: Sequence[Credential], client_data_hash: bytes, ti
 
 
 def _ctap2_assert(device: CtapDevice, credential: Credential, client_data_hash: bytes,
-                  cancel: threading.Event, prompt: Prompt) -> Assertion:
+                  cancel: threading.Event, prompt: Prompt, salt: bytes | None = None,
+                  ) -> tuple[Assertion, KeySecret | None]:
     from fido2.ctap2.base import Ctap2
 
-    response = Ctap2(device).get_assertion(RP_ID, client_data_hash, _allow_list([credential]),
-                                           event=cancel, on_keepalive=_on_keepalive(prompt))
+    ctap2 = Ctap2(device)
+    processor, descriptor = _hmac_processor(ctap2, credential, salt)
+    inputs = processor.prepare_inputs(descriptor, None) if processor else None
+    response = ctap2.get_assertion(RP_ID, client_data_hash, _allow_list([credential]),
+                                   extensions=inputs, event=cancel,
+                                   on_keepalive=_on_keepalive(prompt))
     used = response.credential["id"] if response.credential else unb64(credential.credential_id)
-    return Assertion(b64(used), bytes(response.auth_data), response.signature)
+    assertion = Assertion(b64(used), bytes(response.auth_data), response.signature)
+    if processor is None:
+        return assertion, None
+    outputs = processor.prepare_outputs(response, None) or {}
+    result = outputs.get("hmacGetSecret")
+    output = getattr(result, "output1", None)
+    if not isinstance(output, bytes) or len(output) != 32:
+        return assertion, None
+    return assertion, KeySecret(b64(used), output)
+
+
+def _hmac_processor(ctap2: Any, credential: Credential, salt: bytes | None) -> tuple[Any, Any]:
+    """python-fido2's hmac-secret processing for ``salt`` (key agreement over ClientPin, no
+    PIN); (None, None) when there is no salt or the key lacks the extension."""
+    if salt is None:
+        return None, None
+    from fido2.ctap2.extensions import HmacSecretExtension
+    from fido2.ctap2.pin import ClientPin
+    from fido2.webauthn import (
+        PublicKeyCredentialDescriptor,
+        PublicKeyCredentialRequestOptions,
+        PublicKeyCredentialType,
+    )
+
+    extension = HmacSecretExtension(allow_hmac_secret=True)  # type: ignore[no-untyped-call]
+    supported = extension.is_supported(ctap2)  # type: ignore[no-untyped-call]
+    if not supported or not ClientPin.is_supported(ctap2.info):  # type: ignore[no-untyped-call]
+        return None, None
+    try:
+        protocol = ClientPin(ctap2).protocol
+    except ValueError:  # no PIN/UV protocol in common
+        return None, None
+    descriptor = PublicKeyCredentialDescriptor(type=PublicKeyCredentialType.PUBLIC_KEY,
+                                               id=unb64(credential.credential_id))
+    options = PublicKeyCredentialRequestOptions(
+        challenge=b"\0" * 32, rp_id=RP_ID, allow_credentials=[descriptor],
+        extensions={"hmacGetSecret": {"salt1": salt}})
+    processor = extension.get_assertion(ctap2, options, protocol)  # type: ignore[no-untyped-call]
+    return processor, descriptor
 
 
 def _u2f_assert(candidate: Candidate, client_data_hash: bytes, cancel: threading.Event,
@@ -242,11 +307,14 @@ def make_credential(device: CtapDevice, user: str, label: str, existing: Sequenc
                 ctap2 = Ctap2(device)
             except ValueError:
                 return _u2f_register(device, label, cancel, prompt, soft_file)
+            # hmac-secret where the key has it: only such a credential can hold a vault slot
+            hmac_secret = "hmac-secret" in ctap2.info.extensions
             attestation = ctap2.make_credential(
                 secrets.token_bytes(32), {"id": RP_ID, "name": "shellgate"},
                 {"id": secrets.token_bytes(16), "name": user},
                 [{"type": "public-key", "alg": -7}],
                 exclude_list=[c for c in _allow_list(existing) if existing] or None,
+                extensions={"hmac-secret": True} if hmac_secret else None,
                 event=cancel, on_keepalive=_on_keepalive(prompt))
         except (Exception, KeyboardInterrupt) as exc:
             cancel.set()
@@ -255,9 +323,10 @@ def make_credential(device: CtapDevice, user: str, label: str, existing: Sequenc
     cred = data.credential_data
     if cred is None or data.rp_id_hash != hashlib.sha256(RP_ID.encode()).digest():
         raise ApprovalError("the key returned an unusable credential")
+    enabled = (data.extensions or {}).get("hmac-secret") is True
     return Credential(b64(cred.credential_id), b64(cbor.encode(cred.public_key)), RP_ID, label,
                       "soft" if soft_file else "hardware", data.counter, int(time.time()),
-                      cred.aaguid.hex(), soft_file, "ctap2")
+                      cred.aaguid.hex(), soft_file, "ctap2", hmac_secret=enabled)
 
 
 def _u2f_register(device: CtapDevice, label: str, cancel: threading.Event, prompt: Prompt,

@@ -33,6 +33,7 @@ class Credential:
     aaguid: str = ""
     soft_file: str = ""  # software keys only: the JSON file holding the key
     protocol: str = "ctap2"  # "ctap2" | "u2f"
+    hmac_secret: bool = False  # made with hmac-secret: this key can hold a vault slot
 
     @property
     def short_id(self) -> str:

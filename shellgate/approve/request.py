@@ -29,6 +29,8 @@ class ApprovalRequest:
     nonce: str
     time: int
     agent: str = ""
+    secrets: tuple[tuple[str, str], ...] = ()
+    """Vault secrets (name, digest of the sealed entry) the command will receive."""
 
     def canonical(self) -> bytes:
         """Deterministic bytes: sorted keys, no whitespace, UTF-8 (surrogates escaped)."""
@@ -36,6 +38,10 @@ class ApprovalRequest:
         data["argv"] = list(self.argv)
         data["rules"] = list(self.rules)
         data["files"] = [list(pair) for pair in self.files]
+        if self.secrets:
+            data["secrets"] = [list(pair) for pair in self.secrets]
+        else:  # requests without secrets hash as they did before the vault existed
+            del data["secrets"]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return text.encode("ascii")
 
@@ -63,7 +69,22 @@ class ApprovalRequest:
             nonce=str(data["nonce"]),
             time=int(data["time"]),
             agent=str(data.get("agent", "")),
+            secrets=tuple((str(n), str(d)) for n, d in data.get("secrets", ())),
         )
+
+
+@dataclass
+class Unlock:
+    """An approval that also unlocks the vault: the secrets bound into H (name, digest),
+    the salt each slot's key answers, and, once a touch approved, that key's answer
+    (a ``fido.KeySecret``; never logged or stored)."""
+
+    secrets: tuple[tuple[str, str], ...]
+    salts: dict[str, bytes]
+    received: Any = None
+
+    def __repr__(self) -> str:
+        return f"Unlock({[name for name, _ in self.secrets]})"
 
 
 def new_nonce() -> str:

@@ -37,6 +37,9 @@ CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
     CoreRule("core.key-management", "changes which keys can approve commands",
              "Adding or removing an approval key must itself be approved with a key that is "
              "already enrolled.", "critical", "gate"),
+    CoreRule("core.secrets", "changes the credential vault or gives a command its secrets",
+             "Secrets sealed to the keys reach a command only after a touch; adding, "
+             "removing or rotating them is approved the same way.", "critical", "gate"),
     CoreRule("core.self-protection", "takes shellgate's shims or PATH entries away",
              "Removing shims or startup-file entries lets the agent's commands bypass "
              "shellgate, so an enrolled key must approve it.", "critical", "gate"),

@@ -221,8 +221,8 @@ class SoftAuthenticator:
         return self._agreement
 
     def cred_random(self, credential_id: bytes, uv: bool) -> bytes:
-        """The credential's hmac-secret key (see ``soft_hmac.cred_random``)."""
-        from shellgate.approve.soft_hmac import cred_random
+        """The credential's hmac-secret key (see ``hmac_secret.cred_random``)."""
+        from shellgate.approve.softkey.hmac_secret import cred_random
 
         return cred_random(self._master, credential_id, uv)
 

@@ -1,7 +1,7 @@
 """CTAP2 commands of the software key: getInfo, makeCredential, getAssertion, selection, reset.
 
 A CTAP 2.0 subset with non-resident ES256 credentials, touch-only (no PIN, no UV), plus
-the ``hmac-secret`` extension and ``clientPin`` key agreement (``soft_hmac``) on keys made
+the ``hmac-secret`` extension and ``clientPin`` key agreement (``hmac_secret``) on keys made
 with it. Replies are canonical CBOR from ``fido2.cbor.encode``, which python-fido2 insists on.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fido2 import cbor
 from fido2.ctap import STATUS, CtapError
 
-from shellgate.approve import soft_hmac
+from shellgate.approve.softkey import hmac_secret as soft_hmac
 
 if TYPE_CHECKING:  # annotations only: nothing here is evaluated at run time
     from shellgate.approve.softkey.authenticator import SoftAuthenticator

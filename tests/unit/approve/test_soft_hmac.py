@@ -18,7 +18,7 @@ from fido2.webauthn import PublicKeyCredentialDescriptor, PublicKeyCredentialReq
 
 from shellgate.approve.keystore import b64
 from shellgate.approve.request import RP_ID
-from shellgate.approve.soft import (
+from shellgate.approve.softkey.authenticator import (
     SOFT_KIND,
     AutoTouch,
     NeverTouch,

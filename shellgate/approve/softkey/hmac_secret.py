@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fido2.ctap import CtapError
 
 if TYPE_CHECKING:
-    from shellgate.approve.soft import SoftAuthenticator
+    from shellgate.approve.softkey.authenticator import SoftAuthenticator
 
 ERR = CtapError.ERR
 NAME = "hmac-secret"

@@ -95,13 +95,20 @@ def is_shim_file(path: str) -> bool:
     return head.startswith(b"#!") and len(lines) > 1 and lines[1].startswith(SHIM_HEADER)
 
 
-def exec_real(program: str, argv: list[str], stdin_data: bytes | None) -> None:
-    """Replace this process with ``program``; replay buffered stdin through an unlinked file."""
+def exec_real(program: str, argv: list[str], stdin_data: bytes | None,
+              extra_env: dict[str, str] | None = None) -> None:
+    """Replace this process with ``program``; replay buffered stdin through an unlinked file.
+
+    ``extra_env`` (vault secrets) is added to the program's environment only: this process
+    becomes the program, so no other process, the caller's shell included, receives it.
+    """
     if stdin_data is not None:
         fd = _anonymous_file(stdin_data)
         os.dup2(fd, 0)
         os.close(fd)
     try:
+        if extra_env:
+            os.execve(program, argv, {**os.environ, **extra_env})
         os.execv(program, argv)
     except OSError as exc:
         raise ShellgateError(f"{argv[0]}: {exc.strerror}", 126) from exc

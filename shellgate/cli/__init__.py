@@ -65,10 +65,15 @@ def check(ctx: click.Context, command: str | None, as_json: bool, argv: tuple[st
                                "allow_interspersed_args": False})
 @click.option("--timeout", type=click.FloatRange(1, 600),
               help="Seconds to wait for a key touch (default: approval_timeout, 60).")
+@click.option("--secret", "requested", multiple=True,
+              help="Give the program this vault secret (refused unless its policy allows); "
+                   "without it, every secret whose policy names the program is given.")
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED, required=True)
 @click.pass_context
-def run(ctx: click.Context, timeout: float | None, argv: tuple[str, ...]) -> None:
-    """Decide on ARGV, get a key touch if it is gated, then exec the real program."""
+def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
+        argv: tuple[str, ...]) -> None:
+    """Decide on ARGV, get a key touch if it is gated (or receives vault secrets: the same
+    touch unlocks them), then exec the real program with them in its environment only."""
     import shlex
 
     from shellgate.classify.payload import STDIN_TOOLS
@@ -86,9 +91,16 @@ def run(ctx: click.Context, timeout: float | None, argv: tuple[str, ...]) -> Non
     def redecide() -> Decision:
         return evaluate_argv(list(argv), rules, read_payload_file, stdin)
 
-    require_approval(redecide(), shlex.join(argv), list(argv), config,
-                     timeout or config.approval_timeout, redecide, agent=detect_agent())
-    exec_real(find_real(argv[0], os.environ.get("PATH")), list(argv), data)
+    from shellgate.vault.service import VaultService
+
+    seconds = timeout or config.approval_timeout
+    decision, command, agent = redecide(), shlex.join(argv), detect_agent()
+    values, _ = VaultService(config, timeout=seconds, agent=agent).secrets_for_run(
+        list(argv), command, decision, redecide, requested)
+    if not values:
+        require_approval(decision, command, list(argv), config, seconds, redecide,
+                         agent=agent)
+    exec_real(find_real(argv[0], os.environ.get("PATH")), list(argv), data, values)
 
 
 @cli.command()
@@ -106,6 +118,13 @@ def enroll(ctx: click.Context, soft_file: str | None, label: str, timeout: float
                            sys.argv[1:])
     kind = "software key" if credential.kind == "soft" else "key"
     click.echo(f"enrolled {kind} {credential.short_id} ({credential.label})")
+    if credential.protocol == "u2f" or not credential.hmac_secret:
+        what = "a U2F-only key" if credential.protocol == "u2f" else "a key without hmac-secret"
+        click.echo(f"note: this is {what}: it can approve commands but cannot hold a slot "
+                   "in the secrets vault")
+    elif (config.directory / "vault.json").exists():
+        click.echo("note: run `shellgate secrets rotate` to give this key a slot in the "
+                   "secrets vault")
 
 
 @cli.group(invoke_without_command=True)
@@ -257,9 +276,9 @@ def rules_check(ctx: click.Context) -> None:
 
 
 def _register_modules() -> None:
-    from shellgate.cli import hooks_cmds, install_cmds, watch_cmds
+    from shellgate.cli import hooks_cmds, install_cmds, secrets_cmds, watch_cmds
 
-    for module in (install_cmds, hooks_cmds, watch_cmds):
+    for module in (install_cmds, hooks_cmds, watch_cmds, secrets_cmds):
         module.register(cli)
 
 

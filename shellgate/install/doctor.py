@@ -25,6 +25,7 @@ def report(config: Config) -> tuple[list[str], int]:
         lines.append(f"PROBLEM rules: {exc.message}")
     lines.extend(_keys(config))
     lines.extend(_install(config))
+    lines.extend(_vault(config))
     problems += sum(1 for line in lines if line.startswith(("PROBLEM", "WARNING")))
     lines.extend(_devices())
     return lines, problems
@@ -38,6 +39,16 @@ def _install(config: Config) -> list[str]:
         return install_report(config)
     except Exception as exc:  # doctor reports; it never hides a failure as "fine"
         return [f"PROBLEM install check failed: {type(exc).__name__}: {exc}"]
+
+
+def _vault(config: Config) -> list[str]:
+    """Plaintext credentials the agent could read, and vault policies wider than one tool."""
+    try:
+        from shellgate.vault.doctor import vault_report
+
+        return vault_report(config)
+    except Exception as exc:  # doctor reports; it never hides a failure as "fine"
+        return [f"PROBLEM vault check failed: {type(exc).__name__}"]
 
 
 def _keys(config: Config) -> list[str]:

@@ -56,12 +56,13 @@ def _secrets_decision(command: str) -> Decision:
     return decide([core_finding("secrets", command)])
 
 
-def _default_approve(config: Config, timeout: float) -> ApproveFn:
+def _default_approve(config: Config, timeout: float, agent: str) -> ApproveFn:
     def approve(decision: Decision, command: str, argv: list[str], unlock: Unlock,
                 redecide: Redecide) -> None:
         from shellgate.guard import require_approval
 
-        require_approval(decision, command, argv, config, timeout, redecide, unlock=unlock)
+        require_approval(decision, command, argv, config, timeout, redecide, agent=agent,
+                         unlock=unlock)
 
     return approve
 
@@ -70,11 +71,11 @@ class VaultService:
     """The vault of one configuration directory."""
 
     def __init__(self, config: Config, approve: ApproveFn | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, agent: str = "") -> None:
         self.config = config
         self.path = vault_path(config)
         self.timeout = timeout or config.approval_timeout
-        self._approve = approve or _default_approve(config, self.timeout)
+        self._approve = approve or _default_approve(config, self.timeout, agent)
 
     def file(self) -> VaultFile | None:
         """The vault file as stored (no key needed), or None."""

@@ -129,7 +129,7 @@ def test_tampered_vault_is_refused_in_one_line(world: dict[str, object]) -> None
 def test_u2f_only_key_is_told_it_cannot_hold_a_slot(tmp_path: Path) -> None:
     key = tmp_path / "u2f.json"
     subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                    "from shellgate.approve.soft import create_soft_key; "
+                    "from shellgate.approve.softkey.authenticator import create_soft_key; "
                     "create_soft_key(Path(sys.argv[1]), ctap2=False)", str(key)], check=True)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     result = sh([tool("shellgate"), "--config", str(tmp_path / "c"), "enroll", "--soft",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from shellgate.approve.enroll import enroll
 from shellgate.config import Config
 from shellgate.engine import evaluate_argv
 from shellgate.errors import ShellgateError
 from shellgate.fsutil import read_payload_file
+from shellgate.install.keys import enroll
 from shellgate.values import Decision
 from shellgate.vault.service import VaultService, slot_answer_from_key
 from shellgate.vault.store import VaultError
@@ -119,7 +119,7 @@ def test_tampered_policy_or_file_is_refused(config: Config, key: Path) -> None:
 
 def test_rotate_gives_a_second_key_a_slot_and_revoking_the_first(config: Config, key: Path,
                                                                  tmp_path: Path) -> None:
-    from shellgate.approve.enroll import remove
+    from shellgate.install.keys import remove
 
     service = VaultService(config, timeout=5)
     service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])

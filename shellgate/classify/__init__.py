@@ -74,16 +74,44 @@ def classify_command(command: Command, rules: RuleSet,
         return found
     tool = rules.tool(name)
     words = command.argv[1:]
-    for rule in rules.for_tool(name):
+    own = rules.for_tool(name)
+    for rule in own:
         view = match_path(words, tool, rule)
         if view is None or view.help:
             continue
         if rule_holds(rule, view, tool):
             found.append(_finding(rule, command, command.show()))
-    if name in _PAYLOAD_TOOLS or name.startswith("python3."):
+    payload = name in _PAYLOAD_TOOLS or name.startswith("python3.")
+    if not own and not payload:
+        found.extend(_unruled(command, name, rules))
+    if payload:
         from shellgate.classify.payload import payload_findings
 
         found.extend(payload_findings(command, rules.canonical(name), rules, read_file))
+    return found
+
+
+def _unruled(command: Command, name: str, rules: RuleSet) -> list[Finding]:
+    """Tools without rules of their own: the ``on = "unruled"`` rules (a destructive verb
+    in the sub-command path or options). Tools the parser unwraps are left to what they
+    run; a tool with rules decides for itself."""
+    from shellgate.classify.generic import unruled_action, wrapper_names
+
+    unruled = rules.targeting("unruled")
+    if not unruled or name in wrapper_names():
+        return []
+    found: list[Finding] = []
+    for rule in unruled:
+        if name in rule.except_tools or rules.canonical(name) in rule.except_tools:
+            continue
+        for block in rule.matches:
+            action = unruled_action(name, command.argv[1:], block)
+            if action is not None:
+                found.append(Finding(rule.id, rule.summary, rule.why, rule.severity, rule.action,
+                                     command=command.show(), via=command.via,
+                                     evidence=f"{rule.source}: '{action}' names a destructive "
+                                              f"action of {name}, which has no rules of its own"))
+                break
     return found
 
 

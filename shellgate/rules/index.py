@@ -18,11 +18,11 @@ if TYPE_CHECKING:
 CACHE_NAME = "rules.cache"
 QUICK_NAME = "quick.index"
 SETTINGS_NAME = "config.toml"
-FORMAT = 7
+FORMAT = 8
 _GLOB = frozenset("*?[")
 # Wrappers whose handler only unwraps when one of these words appears.
 SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "git": ("-c", "config"),
+    "git": ("-c", "config", "submodule"),
     "docker": ("exec", "run", "create", "container", "compose"),
     "podman": ("exec", "run", "create", "container", "compose"),
     "nerdctl": ("exec", "run", "create", "container", "compose"),
@@ -33,7 +33,7 @@ SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
 
 _INDEX_CODE = ("rules/index.py", "surfaces/fastpath.py", "engine.py", "parse/wrappers/unwrap.py",
                "parse/wrappers/options.py", "parse/wrappers/launchers.py",
-               "parse/wrappers/remote.py", "classify/payload.py")
+               "parse/wrappers/remote.py", "classify/payload.py", "classify/generic.py")
 """Modules whose tables make the quick index: a changed one (an upgrade that keeps the
 version number, a development checkout) recompiles it, so a newly special tool is never
 fast-pathed by an index built before it was special."""
@@ -101,7 +101,11 @@ def cache_key(paths: list[str], settings: str) -> str:
 def quick_text(key: str, rules: RuleSet, engine_only: frozenset[str]) -> str:
     """The quick index as text: the cache key, a blank line, then one line per entry."""
     index = quick_index(rules, engine_only)
-    lines = ["special " + " ".join(index["special"])]
+    verbs, excepted = index["generic"]
+    if any(not w or any(c.isspace() for c in w) for w in (*verbs, *excepted)):
+        verbs, excepted = ("*",), ()  # a word the line cannot hold: every word matches
+    lines = ["special " + " ".join(index["special"]), " ".join(["generic", *verbs]),
+             " ".join(["generic-except", *excepted])]
     for name, (triggers, dash, full) in sorted(index["tools"].items()):
         if not name or any(c.isspace() for c in name):
             continue  # never looked up (``_argv_clear`` sends such names to the engine)
@@ -116,7 +120,8 @@ def quick_index(rules: RuleSet, engine_only: frozenset[str]) -> dict[str, Any]:
     """Per tool: words that could start a matching rule, whether any dash word could,
     whether the tool is too complex to prefilter; plus tools that always need the engine
     (``engine_only``: wrappers and payload carriers, from
-    :func:`shellgate.engine.engine_only_tools`)."""
+    :func:`shellgate.engine.engine_only_tools`); and the generic verbs for tools without
+    rules of their own (``on = "unruled"`` rules), with the tools every such rule exempts."""
     special = set(engine_only)
     tools: dict[str, tuple[tuple[str, ...], bool, bool]] = {}
     names = set(rules.tool_names) | set(rules.aliases) | set(SPECIAL_TRIGGERS)
@@ -124,7 +129,8 @@ def quick_index(rules: RuleSet, engine_only: frozenset[str]) -> dict[str, Any]:
         if name in special:
             continue
         triggers: set[str] = set(SPECIAL_TRIGGERS.get(rules.canonical(name), ()))
-        dash = full = False
+        dash = False
+        full = not rules.for_tool(name)  # a line but no rules: the generic verbs apply
         for rule in rules.for_tool(name):
             if not rule.command:
                 if all(m.flags or m.all_flags for m in rule.matches):
@@ -137,7 +143,12 @@ def quick_index(rules: RuleSet, engine_only: frozenset[str]) -> dict[str, Any]:
                 full = True
             triggers.update(first)
         tools[name] = (tuple(sorted(triggers)), dash, full)
-    return {"special": tuple(sorted(special)), "tools": tools}
+    unruled = rules.targeting("unruled")
+    verbs = sorted({v for rule in unruled for block in rule.matches for v in block.verbs})
+    excepted: set[str] = set.intersection(*(set(r.except_tools) for r in unruled)) \
+        if unruled else set()
+    return {"special": tuple(sorted(special)), "tools": tools,
+            "generic": (tuple(verbs), tuple(sorted(excepted)))}
 
 
 # Characters of a plain word: nothing bash expands, quotes, redirects or treats as syntax.

@@ -18,10 +18,10 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 _RULE_KEYS = {"id", "summary", "why", "severity", "action", "tool", "on", "command",
-              "options_with_value", "match", "examples", "known_gaps"}
+              "options_with_value", "match", "examples", "known_gaps", "except_tools"}
 _TOOL_KEYS = {"options_with_value", "abbreviations", "style", "help_flags", "aliases"}
 _LIST_KEYS = ("flags", "all_flags", "no_flags", "args", "no_args", "safe_args", "payload",
-              "method", "host", "path", "graphql")
+              "method", "host", "path", "graphql", "verbs", "safe_verbs")
 _MATCH_KEYS = set(_LIST_KEYS) | {"min_args", "max_args", "option_values",
                                  "unless_option_values", "ignore_case"}
 
@@ -174,6 +174,11 @@ class _FileLoader:
         if on != "http" and any(m.host or m.method or m.path or m.graphql for m in parsed):
             raise self.fail(rule_id, "match", "host/method/path/graphql only apply to "
                             "on = \"http\" rules")
+        if on == "unruled":
+            self.unruled(rule_id, tools, parsed)
+        elif any(m.verbs or m.safe_verbs for m in parsed) or "except_tools" in table:
+            raise self.fail(rule_id, "match.verbs", "verbs, safe_verbs and except_tools only "
+                            "apply to on = \"unruled\" rules")
         examples = table.get("examples", {})
         if not isinstance(examples, dict) or set(examples) - {"gate", "pass"}:
             raise self.fail(rule_id, "examples", "expected a table with 'gate' and 'pass' lists")
@@ -193,7 +198,24 @@ class _FileLoader:
             examples_pass=tuple(self.strs(rule_id, "examples.pass", examples.get("pass", []))),
             known_gaps=tuple(self.strs(rule_id, "known_gaps", table.get("known_gaps", []))),
             source=f"{self.path.name}:{self.line_of(rule_id)}",
+            except_tools=tuple(self.strs(rule_id, "except_tools", table.get("except_tools", []))),
         ))
+
+    def unruled(self, rule_id: str, tools: list[str], parsed: tuple[Match, ...]) -> None:
+        """Rules for tools without rules of their own: verbs are lower-case words, each
+        optionally ending in ``*`` (the quick index tests them the same way)."""
+        if tools:
+            raise self.fail(rule_id, "tool", "on = \"unruled\" rules apply to every tool "
+                            "without rules; list exceptions in except_tools")
+        for match in parsed:
+            if not match.verbs:
+                raise self.fail(rule_id, "match.verbs", "unruled rules need verbs in every "
+                                "match block")
+            for verb in match.verbs + match.safe_verbs:
+                stem = verb.removesuffix("*")
+                if not stem or not all(c.isdigit() or "a" <= c <= "z" for c in stem):
+                    raise self.fail(rule_id, "match.verbs", f"expected a lower-case word, "
+                                    f"optionally ending in '*', got {verb!r}")
 
     def match(self, rule_id: str, table: Any) -> Match:
         if not isinstance(table, dict):

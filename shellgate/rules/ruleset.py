@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 else:
     Style = str
 SEVERITIES = ("low", "medium", "high", "critical")
-TARGETS = ("command", "redirect", "payload", "http")
+TARGETS = ("command", "redirect", "payload", "http", "unruled")
 
 
 @record
@@ -48,6 +48,8 @@ class Match:
     host: tuple[str, ...] = ()
     path: tuple[str, ...] = ()
     graphql: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ()
+    safe_verbs: tuple[str, ...] = ()
 
 
 @record
@@ -68,6 +70,7 @@ class Rule:
     examples_pass: tuple[str, ...] = ()
     known_gaps: tuple[str, ...] = ()
     source: str = ""
+    except_tools: tuple[str, ...] = ()
 
 
 class RuleSet:

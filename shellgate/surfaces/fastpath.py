@@ -52,10 +52,14 @@ def quick_allow_script(text: str, config_dir: str) -> bool:
         return False
 
 
-def _load_index(config_dir: str) -> tuple[frozenset[str], str] | None:
-    """The quick index as (tools that always need the engine, the text of the tool lines),
-    or None when it is missing, damaged, or was compiled from other pattern files (or
-    another settings file) than the current ones."""
+Index = tuple[frozenset[str], str, tuple[frozenset[str], tuple[str, ...], frozenset[str]]]
+
+
+def _load_index(config_dir: str) -> Index | None:
+    """The quick index as (tools that always need the engine, the text of the tool lines,
+    the generic verbs: exact words, word prefixes, tools they do not apply to), or None
+    when it is missing, damaged, or was compiled from other pattern files (or another
+    settings file) than the current ones."""
     paths = pattern_paths(shipped_patterns_dir(), os.path.join(config_dir, "patterns"))
     with open(os.path.join(config_dir, "cache", QUICK_NAME), encoding="utf-8") as handle:
         text = handle.read()
@@ -63,24 +67,31 @@ def _load_index(config_dir: str) -> tuple[frozenset[str], str] | None:
     settings = os.path.join(config_dir, SETTINGS_NAME)
     if head != cache_key(paths, settings).replace("\0", "\t") or not body.endswith("\n"):
         return None
-    first, _, tools = body.partition("\n")
-    if not first.startswith("special "):
+    first, _, rest = body.partition("\n")
+    verbs, _, rest = rest.partition("\n")
+    excepted, _, tools = rest.partition("\n")
+    if not (first.startswith("special ") and verbs.startswith("generic ")
+            and excepted.startswith("generic-except ")):
         return None
-    return frozenset(first.split(" ")[1:]), "\n" + tools
+    words = verbs.split(" ")[1:]
+    generic = (frozenset(w for w in words if not w.endswith("*")),
+               tuple(w[:-1] for w in words if w.endswith("*")),
+               frozenset(excepted.split(" ")[1:]))
+    return frozenset(first.split(" ")[1:]), "\n" + tools, generic
 
 
-def _argv_clear(argv: list[str], index: tuple[frozenset[str], str]) -> bool:
+def _argv_clear(argv: list[str], index: Index) -> bool:
     """No rule can start in ``argv``. A tool's line is found with ``str.find`` rather than
     by reading every line, so unrelated pattern files cost only the bytes they add."""
-    special, lines = index
+    special, lines, generic = index
     tool = argv[0].rsplit("/", 1)[-1]
     if tool in special:
         return False
     if not tool or any(c.isspace() for c in tool):
         return False  # not a name a tool line can hold
     at = lines.find("\ntool " + tool + " ")
-    if at < 0:
-        return True
+    if at < 0:  # no rules of its own: the generic verbs apply
+        return tool in generic[2] or not _generic_hit(argv, generic[0], generic[1])
     fields = lines[at + 1:lines.index("\n", at + 1)].split(" ")[2:]
     if len(fields) < 2:
         return False
@@ -113,6 +124,24 @@ _NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 """Characters of a plain command name (tree-sitter-bash misreads names with ``@``, ``%``
 or ``+:``, where bash does not; the engine would refuse what it cannot parse)."""
 MAX_PLAIN = 4096
+
+
+def _generic_hit(argv: list[str], exact: frozenset[str], prefixes: tuple[str, ...]) -> bool:
+    """Could a generic verb be in ``argv``? Every word (the tool's name too) split at every
+    character that is not a letter or digit: a superset of the parts the engine reads
+    (``shellgate/classify/generic.py``), so the answer errs towards the engine."""
+    for word in argv:
+        part: list[str] = []
+        for char in word.lower() + " ":
+            if char.isalnum():
+                part.append(char)
+                continue
+            if part:
+                text = "".join(part)
+                if text in exact or any(text.startswith(p) for p in prefixes):
+                    return True
+                part = []
+    return False
 
 
 def plain_commands(text: str) -> list[list[str]] | None:

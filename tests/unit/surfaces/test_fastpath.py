@@ -114,3 +114,22 @@ def test_changed_shellgate_code_recompiles_the_index(tmp_path: Path) -> None:
         assert quick_allow(["git", "status"], str(tmp_path))
     finally:
         os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.parametrize("argv", [
+    ["restic", "forget", "--prune"],
+    ["acme-cli", "--action=delete"],
+    ["kafka-delete-records.sh", "--file", "x"],
+    ["acme", "DB:Drop"],
+    ["acme", "list", "--purge"],  # the engine allows it (a read first), but only it may say so
+])
+def test_tools_without_rules_naming_a_verb_go_to_the_engine(config: Config,
+                                                            argv: list[str]) -> None:
+    assert not quick_allow(argv, str(config.directory))
+
+
+def test_tools_without_rules_or_verbs_stay_fast(config: Config) -> None:
+    assert quick_allow(["restic", "snapshots"], str(config.directory))
+    assert quick_allow(["pip", "uninstall", "-y", "flask"], str(config.directory))  # excepted
+    rules = config.rules()
+    assert evaluate_argv(["restic", "forget", "--prune"], rules).verdict == "gate"

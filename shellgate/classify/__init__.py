@@ -81,6 +81,11 @@ def classify_command(command: Command, rules: RuleSet,
             continue
         if rule_holds(rule, view, tool):
             found.append(_finding(rule, command, command.show()))
+    if rules.canonical(name) == "railway":
+        from shellgate.classify.railway_api import is_api_call, railway_api_findings
+
+        if is_api_call(command):
+            found.extend(railway_api_findings(command, rules, read_file))
     payload = name in _PAYLOAD_TOOLS or name.startswith("python3.")
     if not own and not payload:
         found.extend(_unruled(command, name, rules))

@@ -55,10 +55,12 @@ def http_findings(command: Command, name: str, rules: RuleSet,
                     if not any(reason.endswith("not visible") for reason in r.opaque)]
     else:
         return []
-    return _match(command, requests, rules)
+    return match_requests(command, requests, rules)
 
 
-def _match(command: Command, requests: Sequence[HttpRequest], rules: RuleSet) -> list[Finding]:
+def match_requests(command: Command, requests: Sequence[HttpRequest],
+                   rules: RuleSet) -> list[Finding]:
+    """Findings for requests a command sends, against the ``on = "http"`` rules."""
     found: list[Finding] = []
     for request in requests:
         found.extend(_request(command, request, rules))
@@ -133,7 +135,7 @@ def _graphql(request: HttpRequest) -> GraphqlCall | None:
 
 
 def _endpoint(request: HttpRequest, block: Match) -> bool:
-    """Host and path match; ``*`` never matches the loopback machine."""
+    """Host, port and path match; ``*`` never matches the loopback machine, ``**`` does."""
     from shellgate.payloads.http.request import host_matches
 
     if request.url is None or not request.host:
@@ -144,6 +146,8 @@ def _endpoint(request: HttpRequest, block: Match) -> bool:
     if DYNAMIC.lower() in host:  # a host only known at run time could be any of them
         return not block.path or any(fnmatchcase(request.path, p) for p in block.path)
     for pattern in block.host:
+        if pattern == "**":  # every host, the loopback machine included
+            break
         if pattern == "*":
             if not any(fnmatchcase(host, lo) for lo in _LOOPBACK):
                 break
@@ -151,26 +155,51 @@ def _endpoint(request: HttpRequest, block: Match) -> bool:
             break
     else:
         return False
+    if block.port and _port(request) not in block.port:
+        return False
     return not block.path or any(fnmatchcase(request.path, p) for p in block.path)
 
 
+def _port(request: HttpRequest) -> str:
+    """The port the request goes to, the scheme's default when none is written."""
+    if request.port is not None:
+        return str(request.port)
+    return "443" if request.scheme == "https" else "80"
+
+
 def _sql_over_http(request: HttpRequest) -> list[PayloadFinding]:
-    """SQL sent in an HTTP body: ClickHouse's port, or a JSON body's sql/query field."""
+    """SQL sent over HTTP: ClickHouse's port, a JSON body's sql/query field, or a
+    ``query``/``q`` parameter in the URL or a form body (ClickHouse, InfluxQL)."""
     from shellgate.payloads.sql.statements import classify_sql
 
     body = request.body
-    if body is None or request.method in _SAFE_METHODS:
+    if request.method in _SAFE_METHODS:
         return []
-    texts: list[str] = []
+    texts = _sql_params(request.query)
+    if body is None:
+        return [f for text in texts for f in classify_sql(text, "generic")]
     if request.port in (8123, 8443) or "clickhouse" in request.host:
         texts.append(body)
     else:
+        if request.content_type == "application/x-www-form-urlencoded":
+            texts.extend(_sql_params(body))  # InfluxQL's /query?q=…, form-encoded SQL APIs
         try:
             data = json.loads(body)
         except ValueError:
             data = None
         texts.extend(_sql_fields(data, 0))
     return [f for text in texts for f in classify_sql(text, "generic")]
+
+
+def _sql_params(encoded: str) -> list[str]:
+    """SQL in URL-encoded parameters (``query=DROP+TABLE+x``, ``q=DELETE FROM y``)."""
+    from urllib.parse import parse_qsl
+
+    try:
+        pairs = parse_qsl(encoded, keep_blank_values=True)
+    except ValueError:
+        return []
+    return [v for k, v in pairs if k in _SQL_KEYS and _looks_like_sql(v)]
 
 
 def _sql_fields(data: object, depth: int) -> list[str]:
@@ -203,4 +232,4 @@ def _describe(request: HttpRequest, fields: list[str]) -> str:
     return f"{base} ({', '.join(fields)})" if fields else base
 
 
-__all__ = ["http_findings"]
+__all__ = ["http_findings", "match_requests"]

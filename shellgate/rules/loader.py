@@ -21,7 +21,7 @@ _RULE_KEYS = {"id", "summary", "why", "severity", "action", "tool", "on", "comma
               "options_with_value", "match", "examples", "known_gaps", "except_tools"}
 _TOOL_KEYS = {"options_with_value", "abbreviations", "style", "help_flags", "aliases"}
 _LIST_KEYS = ("flags", "all_flags", "no_flags", "args", "no_args", "safe_args", "payload",
-              "method", "host", "path", "graphql", "verbs", "safe_verbs")
+              "method", "host", "path", "graphql", "port", "verbs", "safe_verbs")
 _MATCH_KEYS = set(_LIST_KEYS) | {"min_args", "max_args", "option_values",
                                  "unless_option_values", "ignore_case"}
 
@@ -171,8 +171,9 @@ class _FileLoader:
                             "every match block")
         if on == "http" and not all(m.host for m in parsed):
             raise self.fail(rule_id, "match.host", "http rules need hosts in every match block")
-        if on != "http" and any(m.host or m.method or m.path or m.graphql for m in parsed):
-            raise self.fail(rule_id, "match", "host/method/path/graphql only apply to "
+        if on != "http" and any(m.host or m.method or m.path or m.graphql or m.port
+                                for m in parsed):
+            raise self.fail(rule_id, "match", "host/method/path/graphql/port only apply to "
                             "on = \"http\" rules")
         if on == "unruled":
             self.unruled(rule_id, tools, parsed)

@@ -48,6 +48,7 @@ class Match:
     host: tuple[str, ...] = ()
     path: tuple[str, ...] = ()
     graphql: tuple[str, ...] = ()
+    port: tuple[str, ...] = ()
     verbs: tuple[str, ...] = ()
     safe_verbs: tuple[str, ...] = ()
 

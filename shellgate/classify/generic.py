@@ -79,6 +79,10 @@ def _parts(word: str) -> list[str]:
     return [p for p in word.split("-") if p]
 
 
+def _regenerable(part: str) -> bool:
+    return part in _REGENERABLE or part.endswith(("cache", "caches"))
+
+
 def _is(part: str, globs: tuple[str, ...]) -> bool:
     return any(fnmatchcase(part, g) for g in globs)
 
@@ -93,7 +97,7 @@ def first_action(words: Sequence[str], block: Match) -> tuple[str, str] | None:
             if _is(part, block.safe_verbs):
                 return "read", part
             if _is(part, block.verbs):
-                if any(r in p for ps in split for p in ps for r in _REGENERABLE):
+                if any(_regenerable(p) for ps in split for p in ps):
                     return "read", part  # ``cache flush``, ``flush-caches``: regenerable
                 return "verb", part
     return None
@@ -103,7 +107,7 @@ def _option_action(option: str, block: Match) -> str | None:
     parts = _parts(option)
     if not parts or parts[0] in _NEGATORS or parts[0] in block.safe_verbs:
         return None
-    if any(r in p for p in parts for r in _REGENERABLE):
+    if any(_regenerable(p) for p in parts):
         return None
     return next((p for p in parts if _is(p, block.verbs)), None)
 

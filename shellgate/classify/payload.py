@@ -42,6 +42,8 @@ OTHER_SQL: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bo
     "beeline": ((), ("-e",), ("-f",), False),
     "hive": ((), ("-e",), ("-f",), False),
     "spark-sql": ((), ("-e",), ("-f",), False),
+    "cqlsh": ((), ("-e", "--execute"), ("-f", "--file"), False),
+    "influx": ((), ("-execute",), (), False),  # InfluxDB 1.x InfluxQL; 2.x verbs: rules
 }
 _INTERACTIVE = "interactive session"
 STDIN_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | frozenset(

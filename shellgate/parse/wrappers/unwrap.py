@@ -304,6 +304,8 @@ def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
             if values[1].startswith("!"):
                 return [*found, Inner(f"git alias {values[0][6:]}", script=values[1][1:])]
         return found
+    if sub == "submodule":
+        return found + _git_foreach(rest, ctx)
     alias = ctx.git_aliases.get(sub or "")
     if alias is None:
         return found
@@ -312,6 +314,24 @@ def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
         return [*found, Inner(f"git alias {sub}", script=f"{alias[1:]} {tail}")]
     return [*found, Inner(f"git alias {sub}", argv=(command.argv[0],
                                                      *(lit(p) for p in alias.split()), *rest))]
+
+
+def _git_foreach(rest: Sequence[Word], ctx: ParseContext) -> list[Inner]:
+    """``git submodule [--quiet] foreach [--recursive] CMD…``: git joins the words with
+    spaces and runs them with ``sh -c`` in every submodule."""
+    words = list(rest)
+    while words and (words[0].value or "").startswith("-"):
+        words.pop(0)
+    if not words or words[0].value != "foreach":
+        return []
+    words.pop(0)
+    while words and words[0].value in ("--recursive", "-q", "--quiet"):
+        words.pop(0)
+    if any(w.value is None for w in words):
+        ctx.problem("dynamic-code", "git submodule foreach runs a command only known at run time")
+        return []
+    script = " ".join(w.value or "" for w in words)
+    return [Inner("git submodule foreach", script=script)] if script.strip() else []
 
 
 def _git_alias(text: str | None, ctx: ParseContext) -> None:

@@ -67,16 +67,41 @@ class Config:
     root: str
     approval_timeout: float = DEFAULT_APPROVAL_TIMEOUT
     hardened: bool = False
+    state: str = ""
+    """Hardened mode: the broker's state directory (audit trail); empty in personal mode."""
 
     @classmethod
     def at(cls, directory: str | Path | None) -> Config:
-        """Read ``config.toml`` in the directory (absent: defaults; broken: an error)."""
+        """Read ``config.toml`` in the directory (absent: defaults; broken: an error).
+
+        Where hardened mode is installed (root-owned marker), the configuration is root's
+        policy directory whatever ``directory`` says: another one is refused."""
+        from shellgate.hardened.state import marker_path
+
+        marker = marker_path()
+        if marker is not None:
+            return cls._hardened(marker, directory)
         base = config_directory(directory)
         settings = _read_settings(os.path.join(base, SETTINGS_NAME))
         timeout = float(settings.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT))
         if not 1 <= timeout <= 600:
             raise ConfigError("config.toml: approval_timeout must be between 1 and 600 seconds")
         return cls(base, timeout, bool(settings.get("hardened", False)))
+
+    @classmethod
+    def _hardened(cls, marker: str, directory: str | Path | None) -> Config:
+        from shellgate.hardened.state import load
+
+        state = load(marker)
+        base = str(state.layout.etc)
+        if directory is not None and os.path.realpath(str(directory)) != base:
+            raise ConfigError(f"hardened mode is installed: the configuration is {base}; "
+                              f"--config {directory} is not accepted")
+        settings = _read_settings(os.path.join(base, SETTINGS_NAME))
+        timeout = float(settings.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT))
+        if not 1 <= timeout <= 600:
+            raise ConfigError("config.toml: approval_timeout must be between 1 and 600 seconds")
+        return cls(base, timeout, True, str(state.layout.state))
 
     @property
     def directory(self) -> Path:
@@ -90,7 +115,9 @@ class Config:
 
     @property
     def audit_path(self) -> Path:
-        return self.directory / "audit.jsonl"
+        from pathlib import Path
+
+        return Path(self.state or self.root) / "audit.jsonl"
 
     @property
     def patterns_dir(self) -> Path:

@@ -28,6 +28,16 @@ from shellgate.values import Decision
 @click.pass_context
 def cli(ctx: click.Context, config_dir: str | None) -> None:
     """Gate destructive shell commands behind a FIDO2 key touch."""
+    hardened_setup = os.geteuid() == 0 and "--hardened" in sys.argv \
+        and ctx.invoked_subcommand in ("install", "uninstall")
+    if hardened_setup or ctx.invoked_subcommand == "broker":
+        # root repairing or removing hardened mode, or the broker (which checks the
+        # install itself): a broken install must not stop them before they start
+        try:
+            ctx.obj = Config.at(config_dir)
+        except ShellgateError:
+            ctx.obj = None
+        return
     ctx.obj = Config.at(config_dir)
 
 
@@ -276,9 +286,9 @@ def rules_check(ctx: click.Context) -> None:
 
 
 def _register_modules() -> None:
-    from shellgate.cli import hooks_cmds, install_cmds, secrets_cmds, watch_cmds
+    from shellgate.cli import hardened_cmds, hooks_cmds, install_cmds, secrets_cmds, watch_cmds
 
-    for module in (install_cmds, hooks_cmds, watch_cmds, secrets_cmds):
+    for module in (install_cmds, hooks_cmds, watch_cmds, secrets_cmds, hardened_cmds):
         module.register(cli)
 
 

@@ -8,9 +8,11 @@ import pwd
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from shellgate.cli import hardened_cmds
 from shellgate.config import Config
 from shellgate.errors import ShellgateError
 from shellgate.install.shims import Plan
@@ -92,14 +94,18 @@ def _approve(config: Config, what: str) -> None:
               "(claude-code, codex, cursor, gemini, copilot, windsurf, cline, opencode, auto).")
 @click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
 @click.option("--home", type=click.Path(file_okay=False), hidden=True)
+@hardened_cmds.install_options
 @click.pass_context
-def install(ctx: click.Context, shims_dir: str | None, tools: str | None,
+def install(ctx: click.Context, /, shims_dir: str | None, tools: str | None,
             no_shell_config: bool, no_agent_config: bool, agents: tuple[str, ...],
-            dry_run: bool, home: str | None) -> None:
+            dry_run: bool, home: str | None, **hardened: Any) -> None:
     """Write a shim per guarded tool and put the shims first on PATH for bash and zsh;
     with --agent, also install that agent's pre-execution hook."""
     from shellgate.install.shims import apply, default_tools, parse_tools, plan_install
 
+    if hardened.pop("hardened"):
+        hardened_cmds.hardened_install(hardened.pop("hardened_user"), **hardened)
+        return
     config = _config(ctx, home)
     home_dir = _home(home)
     shims = Path(os.path.abspath(shims_dir)) if shims_dir else \
@@ -136,11 +142,15 @@ def install(ctx: click.Context, shims_dir: str | None, tools: str | None,
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
 @click.option("--home", type=click.Path(file_okay=False), hidden=True)
+@hardened_cmds.uninstall_options
 @click.pass_context
-def uninstall(ctx: click.Context, dry_run: bool, home: str | None) -> None:
+def uninstall(ctx: click.Context, /, dry_run: bool, home: str | None, **hardened: Any) -> None:
     """Remove the shims and restore every file install changed (needs a key touch)."""
     from shellgate.install.shims import apply, plan_uninstall
 
+    if hardened.pop("hardened"):
+        hardened_cmds.hardened_uninstall(**hardened)
+        return
     config = _config(ctx, home)
     plan = plan_uninstall(config)
     if dry_run or not plan.manifest_path.exists():

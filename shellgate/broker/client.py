@@ -1,0 +1,176 @@
+"""The surfaces' side of the broker (hardened mode): open what the approval binds to — the
+working directory, the program, the payload files — pass the descriptors to the broker,
+wait for its answer, and exec the program through the same descriptor it approved.
+
+A broker that is missing, slow, answers garbage, or listens on a socket that is not its
+own means refusal with one line saying what the human can do — never the personal path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import stat
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from shellgate.broker import protocol
+from shellgate.errors import REFUSED, ShellgateError
+
+if TYPE_CHECKING:
+    from shellgate.hardened.state import HardenedState
+
+HELP = ("check `systemctl status shellgate-broker` (without systemd, root starts "
+        "`shellgate broker`)")
+CONNECT_SECONDS = 5.0
+DECIDE_SECONDS = 30.0
+"""How long a decision may take the broker; an approval adds the touch timeout."""
+
+
+class BrokerError(ShellgateError):
+    """The broker could not be asked or refused: nothing runs (exit 126)."""
+
+    exit_code = REFUSED
+
+
+def _unavailable(why: str) -> BrokerError:
+    return BrokerError(f"the shellgate broker {why}; not run — {HELP}")
+
+
+def _check_socket(state: HardenedState) -> str:
+    path = str(state.layout.socket)
+    try:
+        run = os.lstat(os.path.dirname(path))
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise _unavailable(f"is not running (no socket at {path})") from None
+    except OSError as exc:
+        raise _unavailable(f"cannot be reached ({path}: {exc.strerror})") from None
+    if not stat.S_ISDIR(run.st_mode) or run.st_uid not in (0, state.broker_uid) \
+            or run.st_mode & 0o022:
+        raise _unavailable(f"socket directory {os.path.dirname(path)} is not the broker's "
+                           f"(owner uid {run.st_uid}, mode {stat.S_IMODE(run.st_mode):04o})")
+    if not stat.S_ISSOCK(st.st_mode) or st.st_uid != state.broker_uid:
+        raise _unavailable(f"socket {path} is owned by uid {st.st_uid}, not by "
+                           f"{state.layout.broker_user} (uid {state.broker_uid}): refusing it")
+    return path
+
+
+def connect(state: HardenedState) -> socket.socket:
+    """A connection to the real broker: the socket file is the broker's, and the kernel
+    says the listening end is the broker's user (or root, who created it for the broker)."""
+    path = _check_socket(state)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(CONNECT_SECONDS)
+    try:
+        sock.connect(path)
+        _pid, uid, _gid = protocol.peer_credentials(sock)
+    except OSError as exc:
+        sock.close()
+        raise _unavailable(f"is not answering ({exc.strerror or exc})") from None
+    if uid not in (0, state.broker_uid):
+        sock.close()
+        raise _unavailable(f"socket is served by uid {uid}, not by "
+                           f"{state.layout.broker_user}: refusing it")
+    return sock
+
+
+def ask(state: HardenedState, message: dict[str, Any], fds: list[int], seconds: float,
+        on_wait: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Send one request; return the final reply (interim ``waiting`` replies go to
+    ``on_wait``). Any failure is a BrokerError."""
+    deadline = time.monotonic() + seconds
+    with connect(state) as sock:
+        try:
+            protocol.send(sock, message, protocol.MAX_REQUEST, fds)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _unavailable(f"did not answer within {seconds:.0f} s")
+                reply, extra = protocol.receive(sock, protocol.MAX_REPLY, remaining)
+                for fd in extra:  # the broker never sends descriptors
+                    os.close(fd)
+                if extra:
+                    raise protocol.ProtocolError("the reply carried descriptors")
+                result = reply.get("result")
+                if result == "waiting" and on_wait is not None:
+                    on_wait(reply)
+                    continue
+                if not isinstance(result, str):
+                    raise protocol.ProtocolError("the reply has no result")
+                return reply
+        except protocol.ProtocolError as exc:
+            raise _unavailable(f"answered garbage ({exc.message})") from None
+        except OSError as exc:
+            raise _unavailable(f"connection failed ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def _opened(cwd: str, program: str | None, files: list[str]) -> Iterator[
+        tuple[list[int], dict[str, Any], int | None]]:
+    """Descriptors for the request: fds list, the index object, the program's fd."""
+    fds: list[int] = []
+    try:
+        fds.append(os.open(cwd, os.O_RDONLY | os.O_DIRECTORY))
+        index: dict[str, Any] = {"cwd": 0, "files": {}}
+        program_fd = None
+        if program is not None:
+            program_fd = os.open(program, os.O_RDONLY)
+            index["program"] = len(fds)
+            fds.append(program_fd)
+        for path in files[:protocol.MAX_FDS - len(fds)]:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            except OSError:
+                continue  # unreadable here is unreadable for the broker too: it gates
+            index["files"][path] = len(fds)
+            fds.append(fd)
+        yield fds, index, program_fd
+    finally:
+        for fd in fds:
+            if fd != program_fd:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+
+def approve(state: HardenedState, *, kind: str, argv: list[str], command: str,
+            program: str | None, files: list[str], agent: str, surface: str,
+            redeem: bool, timeout: float,
+            tell: Callable[[str], None]) -> int | None:
+    """Ask the broker to decide and, when gated, to get a touch and record it. Returns the
+    program's descriptor to exec (argv requests) once allowed; raises BrokerError else."""
+    message = {"op": "approve", "kind": kind, "argv": argv, "command": command,
+               "agent": agent, "surface": surface, "redeem": redeem, "timeout": timeout}
+
+    def waiting(reply: dict[str, Any]) -> None:
+        tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: "
+             f"{command[:200]}\nshellgate:   {reply.get('rule', '')}: "
+             f"{reply.get('summary', '')}")
+
+    with _opened(os.getcwd(), program, files) as (fds, index, program_fd):
+        try:
+            reply = ask(state, {**message, "fds": index}, fds, DECIDE_SECONDS + timeout,
+                        waiting)
+        except BaseException:
+            if program_fd is not None:
+                os.close(program_fd)
+            raise
+        if reply.get("result") in ("allow", "approved"):
+            return program_fd
+        if program_fd is not None:
+            os.close(program_fd)
+    text = reply.get("message")
+    if reply.get("result") == "refused" and isinstance(text, str):
+        raise BrokerError(text)
+    if reply.get("result") == "error" and isinstance(text, str):
+        raise BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
+    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+
+
+def exec_approved(program_fd: int, argv: list[str], env: dict[str, str] | None = None) -> None:
+    """Run exactly the program file the broker approved: exec through its descriptor (a
+    path could be replaced between the touch and the exec; the open file cannot)."""
+    os.set_inheritable(program_fd, True)  # a #! script is run by its interpreter via /dev/fd
+    os.execve(program_fd, argv, os.environ if env is None else env)

@@ -90,6 +90,11 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
     """
     from shellgate.decide import refusal_line
 
+    if config.state:  # hardened mode: only the broker decides, approves and records
+        from shellgate.broker.client import guard_approval
+
+        return guard_approval(decision.verdict, [path for path, _ in decision.files], command,
+                              argv, timeout, redeem, agent, _tell)
     if decision.verdict == "allow":
         return None
     if decision.verdict == "gate" and redeem and unlock is None:

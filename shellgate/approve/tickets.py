@@ -33,6 +33,8 @@ def _dir(config: Config) -> Path:
 def issue(config: Config, request: dict[str, Any], approval: dict[str, Any],
           seconds: int = TICKET_SECONDS) -> Path:
     """Leave a ticket for the shims of the approved script's commands, for ``seconds``."""
+    if config.state:  # hardened mode: the broker keeps its tickets in memory
+        return _dir(config) / "held-by-the-broker"
     path = _dir(config) / f"{request['nonce']}.json"
     ticket = {"request": request, "approval": approval,
               "expires": int(time.time()) + min(seconds, TICKET_SECONDS), "used": {}}

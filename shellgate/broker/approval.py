@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from shellgate.broker import tickets
 from shellgate.errors import ConfigError
 from shellgate.fsutil import write_atomic
-from shellgate.model import Decision
+from shellgate.values import Decision
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,7 +65,7 @@ def _save_counter(service: Service, credential_id: str, count: int) -> None:
 
 def _record(service: Service, event: str, decision: Decision, command: str,
             **extra: Any) -> dict[str, Any]:
-    from shellgate import audit
+    from shellgate.audit import trail as audit
     from shellgate.broker.service import now
 
     record = {"time": now(), "event": event, "decision": decision.verdict,
@@ -77,7 +77,7 @@ def approve(service: Service, inputs: Inputs, decision: Decision,
             redecide: Callable[[], Decision], program: tuple[tuple[str, str], ...],
             say: Say) -> dict[str, Any]:
     """Decide → (ticket | key) → verify → count → record; the reply the client obeys."""
-    from shellgate.report import refusal_line
+    from shellgate.decide import refusal_line
 
     if decision.verdict == "allow":
         return {"result": "allow"}
@@ -129,7 +129,7 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
         try:
             if after.verdict == "deny":
                 raise VerifyError("the command now matches a deny rule")
-            from shellgate import audit
+            from shellgate.audit import trail as audit
 
             used = {str(r.get("request", {}).get("nonce"))
                     for r in audit.read(service.audit_path) if "approval" in r}

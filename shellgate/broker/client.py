@@ -102,6 +102,8 @@ def ask(state: HardenedState, message: dict[str, Any], fds: list[int], seconds: 
                     raise protocol.ProtocolError("the reply has no result")
                 return reply
         except protocol.ProtocolError as exc:
+            if "timed out" in exc.message:
+                raise _unavailable(f"did not answer within {seconds:.0f} s") from None
             raise _unavailable(f"answered garbage ({exc.message})") from None
         except OSError as exc:
             raise _unavailable(f"connection failed ({exc.strerror or exc})") from None
@@ -174,3 +176,31 @@ def exec_approved(program_fd: int, argv: list[str], env: dict[str, str] | None =
     path could be replaced between the touch and the exec; the open file cannot)."""
     os.set_inheritable(program_fd, True)  # a #! script is run by its interpreter via /dev/fd
     os.execve(program_fd, argv, os.environ if env is None else env)
+
+
+def guard_approval(decision_verdict: str, files: list[str], command: str, argv: list[str],
+                   timeout: float, redeem: bool, agent: str,
+                   tell: Callable[[str], None]) -> dict[str, Any] | None:
+    """The guard's hardened branch: the broker decides again, asks the key and records.
+    Returns a stand-in for the approval (None when the broker allows without a touch);
+    tickets are the broker's own, so the caller has nothing to store."""
+    from shellgate.hardened.state import detect
+
+    state = detect()
+    if state is None:  # the marker vanished between Config.at and here: refuse
+        raise BrokerError("hardened mode changed while deciding; not run")
+    script = len(argv) >= 3 and argv[:2] == ["bash", "-c"]
+    program = None
+    if not script:
+        from shellgate.surfaces.shim import find_program
+
+        program = argv[0] if "/" in argv[0] else find_program(argv[0], "")
+    fd = approve(state, kind="script" if script else "argv", argv=argv, command=command,
+                 program=program, files=files, agent=agent,
+                 surface="hook" if agent and script else "shell" if script else "shim",
+                 redeem=redeem, timeout=timeout, tell=tell)
+    if fd is not None:
+        os.close(fd)
+    if decision_verdict == "allow":
+        return None
+    return {"request": {"command": command, "argv": argv}, "approval": {"broker": True}}

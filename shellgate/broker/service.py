@@ -26,7 +26,7 @@ from shellgate.broker.tickets import TicketBook
 from shellgate.config import Config
 from shellgate.errors import ShellgateError
 from shellgate.hardened.layout import Layout
-from shellgate.model import Decision
+from shellgate.values import Decision
 
 MAX_ARGV = 4096
 MAX_COMMAND = 512 * 1024

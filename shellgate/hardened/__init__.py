@@ -9,6 +9,6 @@ the root-owned marker that switches a process into hardened mode and checks owne
 MARKER_NAME = "hardened.toml"
 """The root-owned file in the policy directory whose presence means hardened mode."""
 POINTER_NAME = "shellgate-hardened"
-"""A root-owned file in the hardened environment (``sys.prefix``) naming the policy
-directory, for installs whose policy directory is not ``/etc/shellgate``."""
+"""A root-owned file beside the hardened environment's package (in its site-packages)
+naming the policy directory, for installs whose policy directory is not /etc/shellgate."""
 DEFAULT_ETC = "/etc/shellgate"

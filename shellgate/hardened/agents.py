@@ -45,7 +45,7 @@ def _json_object(path: Path) -> dict[str, Any]:
 
 def managed_entry(layout: Layout, agent: str, command: str) -> tuple[Path, str]:
     """The managed file for ``agent`` and its new text with shellgate's hook in it."""
-    from shellgate.hooks.entries import JsonEdit, targets
+    from shellgate.install.agent_entries import JsonEdit, targets
 
     path = managed_path(layout, agent)
     if agent == "codex":
@@ -69,7 +69,7 @@ def _codex_text(path: Path, command: str) -> str:
     if "[hooks" in current or "[features" in current:
         raise ShellgateError(f"{path} already configures hooks or features; add shellgate's "
                              "PreToolUse hook there by hand", 2)
-    from shellgate.hooks.model import HOOK_TIMEOUT
+    from shellgate.surfaces.hooks.dialect import HOOK_TIMEOUT
 
     block = (f"{_CODEX_BEGIN}\n[features]\nhooks = true\n\n[[hooks.PreToolUse]]\n"
              'matcher = "Bash"\n\n[[hooks.PreToolUse.hooks]]\ntype = "command"\n'

@@ -206,7 +206,7 @@ def _install(manifest: Manifest, layout: Layout, guarded: pwd.struct_passwd,
 _SHIMS_CODE = """
 from pathlib import Path
 from shellgate.config import Config
-from shellgate.install import default_tools, shim_text
+from shellgate.install.shims import default_tools, shim_text
 etc, shims, python = Path({etc!r}), Path({shims!r}), {python!r}
 tools = default_tools(Config.at(str(etc)).rules())
 for tool in [*tools, None]:
@@ -218,7 +218,7 @@ print(len(tools))
 
 
 def _hook_command(layout: Layout, agent: str) -> str:
-    code = ("from pathlib import Path; from shellgate.hooks.entries import hook_command; "
+    code = ("from pathlib import Path; from shellgate.install.agent_entries import hook_command; "
             f"print(hook_command({str(layout.python)!r}, Path({str(layout.etc)!r}), "
             f"{agent!r}))")
     return _in_venv(layout, code).strip()
@@ -270,11 +270,7 @@ def uninstall(layout: Layout, quiet: bool = False) -> list[str]:
         subprocess.run(["systemctl", "disable", "--now", units.SOCKET, units.SERVICE],
                        check=False)
     audit = layout.state / "audit.jsonl"
-    if audit.is_file() and audit.stat().st_size:
-        kept = layout.state.parent / f"shellgate-audit-{int(time.time())}.jsonl"
-        shutil.copy2(audit, kept)
-        os.chown(kept, 0, 0)
-        lines.append(f"audit trail kept at {kept}")
+    kept_audit = audit.read_bytes() if audit.is_file() else b""
     for path_text, entry in manifest.data.get("changed", {}).items():
         path = Path(path_text)
         if entry["before"] is None:
@@ -291,6 +287,11 @@ def uninstall(layout: Layout, quiet: bool = False) -> list[str]:
         shutil.rmtree(layout.run, ignore_errors=True)
     if manifest.data.get("units") and _systemd_running():
         subprocess.run(["systemctl", "daemon-reload"], check=False)
+    if kept_audit:  # the evidence outlives the install
+        kept = layout.state.parent / f"shellgate-audit-{int(time.time())}.jsonl"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(kept, kept_audit, mode=0o600)
+        lines.append(f"audit trail kept at {kept}")
     if manifest.data.get("broker_user"):
         subprocess.run(["userdel", layout.broker_user], check=False, capture_output=quiet)
         lines.append(f"removed the system user {layout.broker_user}")

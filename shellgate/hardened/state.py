@@ -2,7 +2,7 @@
 
 Hardened mode is switched on only by root-owned state: ``/etc/shellgate/hardened.toml``,
 or — for an install whose policy directory is elsewhere (tests, staging) — a root-owned
-pointer file inside the root-owned environment the code runs from (``sys.prefix``). Nothing
+pointer file beside the root-owned package the code runs from (its site-packages). Nothing
 the user controls (flags, environment, project files, their home directory) can select
 another configuration, other keys or a softer policy once the marker exists; a marker or
 policy file with the wrong owner or mode refuses everything rather than falling back.
@@ -24,13 +24,20 @@ if TYPE_CHECKING:
 MARKER_VERSION = 1
 
 
+def code_root() -> str:
+    """The directory shellgate's package sits in (site-packages): where the installer puts
+    the pointer. Not ``sys.prefix``, which shims started with ``-S`` never set to the venv."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 def marker_path(prefix: str | None = None) -> str | None:
     """The marker's path if hardened mode is installed, else None. Two ``lstat`` calls,
-    no imports: it runs before every decision."""
+    no imports: it runs before every decision. ``prefix``: where to look for the pointer
+    (default :func:`code_root`)."""
     default = os.path.join(DEFAULT_ETC, MARKER_NAME)
     if os.path.lexists(default):
         return default
-    pointer = os.path.join(prefix if prefix is not None else sys.prefix, POINTER_NAME)
+    pointer = os.path.join(prefix if prefix is not None else code_root(), POINTER_NAME)
     if not os.path.lexists(pointer):
         return None
     check_root_owned(pointer)

@@ -119,7 +119,7 @@ def create(venv: Path, etc: Path, uid: int) -> dict[str, str]:
     for dist in closure():
         copy_distribution(dist, site)
     scripts = console_scripts(venv)
-    (venv / POINTER_NAME).write_text(f"{etc}\n", encoding="utf-8")
+    (site / POINTER_NAME).write_text(f"{etc}\n", encoding="utf-8")
     lock_down(venv)
     return scripts
 

@@ -1,0 +1,301 @@
+"""Hardened mode end to end, as root, for a throwaway user: install into a temporary
+layout, then act as that user — every write into shellgate's code, policy, keys, audit
+trail, tickets and broker socket fails; gated commands through a shim, the restricted
+shell and an agent hook are refused without a touch and run with one; the audit trail
+verifies; uninstall leaves no user, file or process behind.
+
+The "touch" comes from a software key that only a broker started by root with
+``--test-key`` accepts (the key file is the broker user's, mode 0600); the guarded user can
+neither start such a broker on the real socket nor write the key. See docs/hardened-mode.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from shellgate.hardened.layout import Layout
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("git"),
+    reason="needs root, useradd and git (CI runs as root)")
+
+SHELLGATE = str(Path(sys.executable).parent / "shellgate")
+
+
+@dataclass
+class Env:
+    root: Path
+    layout: Layout
+    user: str
+    home: Path
+    key: Path
+    broker: subprocess.Popen[bytes]
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"HOME": str(self.home), "LANG": "C.UTF-8", "USER": self.user,
+                "PATH": f"{self.layout.shims}:{self.layout.bin}:/usr/bin:/bin", **extra}
+
+    def run(self, argv: list[str], stdin: str | None = None, **extra: str) \
+            -> subprocess.CompletedProcess[str]:
+        """Run as the guarded user, in its home."""
+        return subprocess.run(argv, user=self.user, group=self.user, extra_groups=[],
+                              env=self.env(**extra), cwd=self.home, input=stdin,
+                              capture_output=True, text=True, timeout=120, check=False)
+
+    def sh(self, script: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run(["/bin/sh", "-c", script], **extra)
+
+    def set_touch(self, touch: bool) -> None:
+        state = json.loads(self.key.read_text())
+        state["touch"] = touch
+        self.key.write_text(json.dumps(state))
+
+    def audit(self) -> list[dict[str, object]]:
+        text = (self.layout.state / "audit.jsonl").read_text()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _root(argv: list[str]) -> None:
+    subprocess.run(argv, check=True, capture_output=True)
+
+
+def _enrol_test_key(root: Path, layout: Layout, broker_user: str) -> Path:
+    scratch = root / "enrol"
+    scratch.mkdir()
+    _root([SHELLGATE, "--config", str(scratch), "enroll", "--soft", str(scratch / "key.json"),
+           "--label", "hardened-test"])
+    keydir = root / "testkey"
+    keydir.mkdir(mode=0o700)
+    key = keydir / "key.json"
+    shutil.copy(scratch / "key.json", key)
+    store = json.loads((scratch / "keys.json").read_text())
+    for credential in store["credentials"]:
+        credential["soft_file"] = str(key)
+    (layout.etc / "keys.json").write_text(json.dumps(store))  # root's, 0644 already
+    shutil.chown(keydir, broker_user, broker_user)
+    shutil.chown(key, broker_user, broker_user)
+    key.chmod(0o600)
+    shutil.rmtree(scratch)
+    return key
+
+
+@pytest.fixture(scope="module")
+def hardened() -> Iterator[Env]:
+    tag = f"{os.getpid() % 100000}"
+    user, broker_user = f"sgt{tag}", f"sgb{tag}"
+    root = Path(tempfile.mkdtemp(prefix="sg-hardened-", dir="/tmp"))
+    root.chmod(0o755)
+    layout = Layout.under(root, broker_user)
+    _root(["useradd", "-m", "-s", "/bin/sh", user])
+    broker: subprocess.Popen[bytes] | None = None
+    try:
+        done = subprocess.run([SHELLGATE, "install", "--hardened", "--user", user,
+                               "--layout-root", str(root), "--broker-user", broker_user,
+                               "--no-systemd"], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        (layout.etc / "config.toml").write_text("approval_timeout = 4\n")
+        key = _enrol_test_key(root, layout, broker_user)
+        broker = subprocess.Popen([str(layout.venv / "bin" / "shellgate"), "broker",
+                                   "--test-key", str(key)], stderr=subprocess.PIPE, cwd="/")
+        for _ in range(200):
+            if layout.socket.exists():
+                break
+            assert broker.poll() is None, broker.stderr.read() if broker.stderr else ""
+            time.sleep(0.05)
+        home = Path(pwd.getpwnam(user).pw_dir)
+        yield Env(root, layout, user, home, key, broker)
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(10)
+        if layout.manifest.exists():
+            subprocess.run([SHELLGATE, "uninstall", "--hardened", "--layout-root", str(root),
+                            "--broker-user", broker_user], capture_output=True, check=False)
+        subprocess.run(["userdel", "-r", user], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+    with pytest.raises(KeyError):
+        pwd.getpwnam(broker_user)  # uninstall removed the system user it created
+    with pytest.raises(KeyError):
+        pwd.getpwnam(user)
+
+
+def _site(env: Env) -> Path:
+    return next((env.layout.venv / "lib").glob("python3*/site-packages"))
+
+
+WRITE_PROBE = r"""
+import json, os, sys
+results = {}
+for path in sys.argv[1:]:
+    try:
+        if path.endswith("/NEW"):
+            open(path, "x").close()
+        elif path.endswith(".sock"):
+            os.unlink(path)
+        else:
+            with open(path, "a") as handle:
+                handle.write("x")
+        results[path] = "WROTE"
+    except OSError as exc:
+        results[path] = type(exc).__name__
+print(json.dumps(results))
+"""
+
+
+def test_every_write_fails(hardened):
+    layout = hardened.layout
+    site = _site(hardened)
+    targets = [site / "shellgate" / "decide.py", site / "shellgate" / "NEW",
+               layout.python.parent / "NEW", layout.etc / "config.toml",
+               layout.etc / "keys.json", layout.marker, layout.etc / "patterns" / "NEW",
+               layout.etc / "NEW", next((layout.etc / "cache").iterdir()),
+               layout.state / "audit.jsonl", layout.state / "counters.json",
+               layout.state / "NEW", layout.state / "tickets" / "NEW", layout.socket,
+               layout.run / "NEW", layout.shims / "git", layout.shims / "NEW",
+               layout.claude_managed, layout.gemini_system, layout.codex_managed,
+               layout.cursor_enterprise, layout.windsurf_system, layout.bin / "NEW",
+               hardened.key, layout.profile_d / "shellgate.sh"]
+    done = hardened.run([str(layout.python), "-I", "-c", WRITE_PROBE, *map(str, targets)])
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results and all(value != "WROTE" for value in results.values()), results
+
+
+def test_red_team_code_append_fails(hardened):
+    decide = _site(hardened) / "shellgate" / "decide.py"
+    before = hashlib.sha256(decide.read_bytes()).hexdigest()
+    done = hardened.sh(f"printf '\\ndef decide(*a, **k): return None\\n' >> {decide}")
+    assert done.returncode != 0
+    assert "Permission denied" in done.stderr
+    assert hashlib.sha256(decide.read_bytes()).hexdigest() == before
+
+
+def test_red_team_interpreter_pattern_override_fails(hardened):
+    target = hardened.layout.etc / "patterns" / "git.toml"
+    done = hardened.run(["python3", "-c", f"open({str(target)!r}, 'w').write('# nothing')"])
+    assert done.returncode != 0 and "PermissionError" in done.stderr
+    assert not target.exists()
+    # The user's own pattern directory is theirs to write, and hardened mode ignores it.
+    mine = hardened.home / ".config" / "shellgate" / "patterns"
+    done = hardened.run(["python3", "-c", f"import os; os.makedirs({str(mine)!r}); "
+                         f"open({str(mine / 'git.toml')!r}, 'w').write('# nothing')"])
+    assert done.returncode == 0, done.stderr
+    check = hardened.run(["shellgate", "check", "-c", "git push --force origin main"])
+    assert check.stdout.startswith("gate:"), check.stdout + check.stderr
+
+
+def test_nothing_the_user_sets_selects_another_configuration(hardened):
+    mine = hardened.home / "mine"
+    done = hardened.run(["shellgate", "--config", str(mine), "check", "-c", "ls"])
+    assert done.returncode == 2
+    assert "not accepted" in done.stderr
+    tricks = {"XDG_CONFIG_HOME": str(mine), "SHELLGATE_CONFIG": str(mine),
+              "HOME": str(mine), "PYTHONPATH": str(mine)}
+    done = hardened.run(["shellgate", "check", "-c", "git push --force origin main"], **tricks)
+    assert done.stdout.startswith("gate:"), done.stdout + done.stderr
+    doctor = hardened.run(["shellgate", "doctor"])
+    assert "mode: hardened" in doctor.stdout
+
+
+def _repo(env: Env) -> None:
+    script = ("set -e; rm -rf remote.git work; git init -q --bare remote.git; "
+              "git init -q -b main work; cd work; git -c user.email=t@t -c user.name=t "
+              "commit -q --allow-empty -m one; git remote add origin ../remote.git")
+    done = env.sh(script)
+    assert done.returncode == 0, done.stderr
+
+
+GATED = "cd work && git push --force origin main"
+
+
+def test_shim_refused_without_touch_and_runs_with_one(hardened):
+    _repo(hardened)
+    hardened.set_touch(False)
+    before = len(hardened.audit())
+    refused = hardened.sh(GATED)
+    assert refused.returncode == 126, refused.stderr
+    assert "git.force-push" in refused.stderr
+    assert not (hardened.home / "remote.git" / "refs" / "heads" / "main").exists()
+    events = [r["event"] for r in hardened.audit()[before:]]
+    assert events == ["timeout"], events
+    hardened.set_touch(True)
+    ran = hardened.sh(GATED)
+    assert ran.returncode == 0, ran.stderr
+    assert (hardened.home / "remote.git" / "refs" / "heads" / "main").exists()
+    assert hardened.audit()[-1]["event"] == "approved"
+
+
+def test_restricted_shell_refused_without_touch_and_runs_with_one(hardened):
+    _repo(hardened)
+    hardened.set_touch(False)
+    refused = hardened.run(["shellgate-sh", "-c", GATED])
+    assert refused.returncode == 126, refused.stderr
+    assert not (hardened.home / "remote.git" / "refs" / "heads" / "main").exists()
+    hardened.set_touch(True)
+    ran = hardened.run(["shellgate-sh", "-c", GATED])
+    assert ran.returncode == 0, ran.stderr
+    assert (hardened.home / "remote.git" / "refs" / "heads" / "main").exists()
+
+
+def _hook(env: Env, command: str) -> dict[str, object]:
+    settings = json.loads(env.layout.claude_managed.read_text())
+    hook = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+    payload = {"session_id": "s", "transcript_path": "/dev/null", "cwd": str(env.home),
+               "hook_event_name": "PreToolUse", "tool_name": "Bash",
+               "tool_input": {"command": command}}
+    done = env.run(["/bin/sh", "-c", hook], stdin=json.dumps(payload))
+    assert done.returncode in (0, 2), done.stderr
+    return json.loads(done.stdout) if done.stdout.strip() else {"exit": done.returncode}
+
+
+def test_managed_hook_refused_without_touch_and_allows_with_one(hardened):
+    hardened.set_touch(False)
+    answer = _hook(hardened, "git push --force origin main")
+    assert "deny" in json.dumps(answer), answer
+    hardened.set_touch(True)
+    answer = _hook(hardened, "git push --force origin main")
+    decision = answer.get("hookSpecificOutput", {})
+    assert isinstance(decision, dict) and decision.get("permissionDecision") == "allow", answer
+
+
+def test_counter_going_backwards_is_refused(hardened):
+    counters = hardened.layout.state / "counters.json"
+    saved = counters.read_text()
+    credential = json.loads(saved)
+    credential = {cid: 10**9 for cid in credential}
+    counters.write_text(json.dumps(credential))
+    try:
+        refused = hardened.run(["shellgate", "run", "--", "git", "push", "--force",
+                                "origin", "main"])
+        assert refused.returncode == 126
+        assert "counter went backwards" in refused.stderr
+    finally:
+        counters.write_text(saved)
+
+
+def test_audit_verifies_as_the_user(hardened):
+    done = hardened.run(["shellgate", "audit", "verify"])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("audit ok")
+    assert any(r["event"] == "approved" and r.get("key_kind") == "soft"
+               for r in hardened.audit())
+
+
+def test_a_broker_started_by_the_user_is_refused(hardened):
+    done = hardened.run([str(hardened.layout.venv / "bin" / "shellgate"), "broker",
+                         "--test-key", str(hardened.home / "k.json")])
+    assert done.returncode != 0
+    assert "needs the broker to be started by root" in done.stderr

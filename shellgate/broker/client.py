@@ -192,7 +192,7 @@ def guard_approval(decision_verdict: str, files: list[str], command: str, argv: 
     script = len(argv) >= 3 and argv[:2] == ["bash", "-c"]
     program = None
     if not script:
-        from shellgate.surfaces.shim import find_program
+        from shellgate.execute import find_program
 
         program = argv[0] if "/" in argv[0] else find_program(argv[0], "")
     fd = approve(state, kind="script" if script else "argv", argv=argv, command=command,

@@ -61,7 +61,7 @@ def uninstall_options(command: F) -> F:
 def hardened_install(user: str | None, keys_file: str | None, systemd: bool | None,
                      layout_root: str | None, broker_user: str | None) -> None:
     """``shellgate install --hardened --user NAME``."""
-    from shellgate.hardened.setup import SetupError, install
+    from shellgate.install.hardened import SetupError, install
 
     if not user:
         raise SetupError("--hardened needs --user NAME (the user whose agents are guarded)")
@@ -73,7 +73,7 @@ def hardened_install(user: str | None, keys_file: str | None, systemd: bool | No
 
 def hardened_uninstall(layout_root: str | None, broker_user: str | None) -> None:
     """``shellgate uninstall --hardened``."""
-    from shellgate.hardened.setup import uninstall
+    from shellgate.install.hardened import uninstall
 
     for line in uninstall(_layout(layout_root, broker_user), quiet=True):
         click.echo(line)

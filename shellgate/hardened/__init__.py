@@ -2,8 +2,8 @@
 its approvals, audit trail and tickets held by a broker running as a system user.
 
 ``layout`` names every path (real defaults, each a parameter for tests), ``state`` reads
-the root-owned marker that switches a process into hardened mode and checks ownership,
-``setup`` installs and uninstalls, ``agents`` writes the agents' machine-wide settings.
+the root-owned marker that switches a process into hardened mode and checks ownership.
+Installing is ``shellgate.install.hardened``; the broker is ``shellgate.broker``.
 """
 
 MARKER_NAME = "hardened.toml"

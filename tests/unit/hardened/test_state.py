@@ -12,7 +12,7 @@ import pytest
 from shellgate.errors import ConfigError
 from shellgate.hardened import POINTER_NAME, state
 from shellgate.hardened.layout import Layout
-from shellgate.hardened.units import marker
+from shellgate.install.hardened_units import marker
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="ownership by root needs root "
                                "(CI runs as root)")

@@ -20,8 +20,9 @@ from typing import Any
 
 from shellgate.errors import ShellgateError
 from shellgate.fsutil import write_atomic
-from shellgate.hardened import agents, units
 from shellgate.hardened.layout import Layout
+from shellgate.install import hardened_units as units
+from shellgate.install import managed_agents as agents
 
 NOLOGIN = "/usr/sbin/nologin"
 
@@ -156,7 +157,7 @@ def install(layout: Layout, user: str, keys_file: Path | None = None,
 def _install(manifest: Manifest, layout: Layout, guarded: pwd.struct_passwd,
              keys_file: Path | None, systemd: bool | None,
              agent_names: tuple[str, ...]) -> list[str]:
-    from shellgate.hardened import venv
+    from shellgate.install import hardened_venv as venv
 
     lines: list[str] = []
     broker = _broker_user(manifest, layout)

@@ -31,6 +31,8 @@ FAILS_CLOSED = {
     "tree-sitter misreadings: reserved word taken for a name":
         "! if true; then git push --force; fi",
     "self-protection: shellgate's own wrappers": "shellgate --config /tmp/a run -- git push -f",
+    "tools without rules: a destructive option": "frobnicate --delete-everything",
+    "tools without rules: a destructive sub-command": "frobnicate volumes purge prod",
 }
 
 ACCEPTED = {
@@ -40,7 +42,6 @@ ACCEPTED = {
     "scripts on disk: an existing script": "bash ./deploy.sh",
     "interpreter code: names built at run time":
         "python3 -c \"import os; getattr(os, 'sys'+'tem')('rm -rf /')\"",
-    "tools without rules": "frobnicate --delete-everything",
     "self-protection: a path known only at run time":
         "echo '[]' > \"$XDG_CONFIG_HOME/shellgate/keys.json\"",
     "command languages: awk system()": "awk 'BEGIN { system(\"rm -rf /srv/data\") }'",

@@ -257,7 +257,8 @@ class Expander:
         elif name in _WELL_KNOWN:
             value = _WELL_KNOWN[name]
         if not plain:
-            return _Seg(None, quoted, source=text)
+            return _Seg(_with_default(w, node, name, value, self.ctx.env), quoted,
+                        expanded=True, source=text)
         return _Seg(value, quoted, expanded=True, source=text)
 
     def _substitution(self, w: Walker, node: Node, quoted: bool, depth: int) -> _Seg:
@@ -273,6 +274,25 @@ class Expander:
 
 _WELL_KNOWN = {"HOME": "~", "PWD": ".", "TMPDIR": "/tmp"}  # noqa: S108 - a meaning, not a path used
 """Variables whose meaning, not value, decides a path rule: ``rm -rf $HOME`` is ``~``."""
+
+
+def _with_default(w: Walker, node: Node, name: str, value: str | None,
+                  env: dict[str, str]) -> str | None:
+    """``${NAME:-word}`` (``-``, ``:=``, ``=``) when both branches are known: a variable set
+    earlier in the line picks its own value (or the default when empty, for ``:``); a
+    well-known variable (``TMPDIR``) only when the default means the same (``/tmp``).
+    Anything else is only known at run time (None)."""
+    children = node.named_children
+    ops = [w.text(c) for c in node.children if not c.is_named and w.text(c) not in ("${", "}")]
+    if value is None or len(children) != 2 or children[1].type != "word" or \
+            ops not in (["-"], [":-"], ["="], [":="]):
+        return None
+    default = w.text(children[1])
+    if any(c in default for c in "$`'\"\\*?[{~"):
+        return None
+    if name in env:
+        return default if value == "" and ops[0].startswith(":") else value
+    return value if default == value else None
 
 
 def _has_space(value: str | None) -> bool:

@@ -9,6 +9,7 @@ its standard output when it is statically known (``echo``, ``printf``, ``cat <<E
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 
 from shellgate.parse.bash import words as W
@@ -70,6 +71,19 @@ class Walker(Redirections):
                     self.functions[self.text(name)] = body
             self._collect_functions(child, depth + 1)
 
+    def never_called(self, name: str) -> bool:
+        """A definition is not an execution: the body of a function or alias need not be
+        read when nothing in the command line can call it — the line is the whole script
+        (not text nested in ``eval``/``bash -c``), the name appears in it only once (no
+        call, no ``eval``/``trap``/``bash -c`` string naming it, no ``export -f``), and it
+        sources no file that could call it. A later line of an interactive session reads
+        the definition again where the name is used (``SessionMemory``)."""
+        if self.nesting != 0 or not name:
+            return False
+        text = self.src.decode("utf-8", "surrogateescape")
+        tokens = _TOKEN_BREAKS.sub(" ", text).split()
+        return tokens.count(name) == 1 and "source" not in tokens and "." not in tokens
+
     def stmt(self, node: Node, stdin: Stdin, depth: int) -> str | None:
         """Walk one statement; return its stdout when statically known."""
         if depth > MAX_SYNTAX_DEPTH:
@@ -100,7 +114,8 @@ class Walker(Redirections):
             return None
         if kind == "function_definition":
             body = node.child_by_field_name("body")
-            if body is not None:
+            name = node.child_by_field_name("name")
+            if body is not None and not (name is not None and self.never_called(self.text(name))):
                 self.stmt(body, NO_STDIN, depth + 1)
             return None
         if kind in WORD_NODES and kind != "number":
@@ -335,8 +350,9 @@ class Walker(Redirections):
                 if word.value and "=" in word.value and not word.value.startswith("-"):
                     alias_name, _, value = word.value.partition("=")
                     self.ctx.aliases[alias_name] = value
-                    self.x.nested(value, self.via + (f"alias {alias_name}",), NO_STDIN, None,
-                                  self.nesting + 1)
+                    if not self.never_called(alias_name):
+                        self.x.nested(value, self.via + (f"alias {alias_name}",), NO_STDIN,
+                                      None, self.nesting + 1)
         if name in ("hash", "enable"):
             self._builtin_table(name, argv[1:])
         command = Command(tuple(argv), redirects, stdin, self.via)
@@ -362,3 +378,7 @@ def _requote(word: Word) -> str:
     if word.value is None:
         return word.source or '"$_shellgate_dynamic"'
     return "'" + word.value.replace("'", "'\\''") + "'"
+
+
+_TOKEN_BREAKS = re.compile(r"[\s;&|()<>{}'\"`$=\\!]+")
+"""What separates names in shell text, in any context (words, strings, substitutions)."""

@@ -85,7 +85,8 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
     from shellgate.execute import find_program
 
     real = find_program(argv[0], shims_dir)
-    if _quick_allow(argv, config_dir):
+    sealed = _vault_names(argv[0], config_dir)
+    if not sealed and _quick_allow(argv, config_dir):
         _exec(real, argv, None)
     from shellgate.config import Config
 
@@ -95,6 +96,10 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
     if status is not None:
         return status
     data, decision, redecide = _decide(argv, rules)
+    if sealed:
+        values = _sealed_values(argv, config, decision, redecide)
+        if values:  # the touch that unlocked them approved this command too
+            _exec(real, argv, data, values)
     if decision.verdict != "allow":
         import shlex
 
@@ -105,6 +110,32 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
                          redecide, redeem=True, agent=detect_agent())
     _exec(real, argv, data)
     return REFUSED  # not reached: _exec replaces the process or raises
+
+
+def _vault_names(tool: str, config_dir: str) -> bool:
+    """Whether the vault may hold a secret for ``tool`` (a substring check: no JSON parse
+    on the fast path). An unreadable vault says yes, so the full path refuses it."""
+    try:
+        with open(os.path.join(config_dir, "vault.json"), "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return f'"{tool}"'.encode("utf-8", "surrogateescape") in data
+
+
+def _sealed_values(argv: list[str], config: Config, decision: Decision,
+                   redecide: _Redecide) -> dict[str, str]:
+    """The vault secrets this command receives, after the one touch that approves it."""
+    import shlex
+
+    from shellgate.surfaces.procs import detect_agent
+    from shellgate.vault.service import VaultService
+
+    service = VaultService(config, agent=detect_agent())
+    values, _ = service.secrets_for_run(argv, shlex.join(argv), decision, redecide)
+    return values
 
 
 def _quick_allow(argv: list[str], config_dir: str) -> bool:
@@ -188,11 +219,12 @@ def _read_file(path: str) -> bytes | None:
         return None
 
 
-def _exec(real: str, argv: list[str], data: bytes | None) -> None:
+def _exec(real: str, argv: list[str], data: bytes | None,
+          secrets: dict[str, str] | None = None) -> None:
     from shellgate.execute import exec_real
 
     _restore_process()
-    exec_real(real, argv, data)
+    exec_real(real, argv, data, secrets)
 
 
 def _restore_process() -> None:

@@ -165,3 +165,48 @@ def test_scan_finds_planted_tokens_and_import_moves_one(world: dict[str, object]
     assert f"RAILWAY_TOKEN={VALUE}" in child.stdout
     rescanned = shellgate(world, "secrets", "scan", "--home", str(home), "--no-env", str(work))
     assert ".env" not in rescanned.stdout
+
+
+def test_the_shim_gives_the_secret_to_its_tool_after_one_touch(tmp_path: Path) -> None:
+    from tests.integration.test_shims import Box
+
+    box = Box(tmp_path)
+    box.install("--tools", "railway")
+    box.enroll()
+    box.stub("railway", "env")
+    added = box.run([tool("shellgate"), "--config", str(box.config), "secrets", "add",
+                     "RAILWAY_TOKEN", "--for", "railway"], stdin=VALUE.encode())
+    assert added.returncode == 0, added.stderr
+    agent = box.bash("railway status; echo AGENT-ENV; env")
+    child, _, after = agent.stdout.decode().partition("AGENT-ENV")
+    assert f"RAILWAY_TOKEN={VALUE}" in child and VALUE not in after
+    assert agent.stderr.decode().count("touch your key") == 1
+    box.set_touch(False)
+    (tmp_path / "railway.argv").unlink()
+    refused = box.bash("railway status")
+    assert refused.returncode == 126 and VALUE not in refused.stdout.decode()
+    assert not (tmp_path / "railway.argv").exists()  # the tool never ran
+
+
+def test_a_hook_refuses_a_sealed_tool_without_a_shim_and_defers_to_the_shim(
+        tmp_path: Path) -> None:
+    from tests.integration.test_hooks import decision, hook
+    from tests.integration.test_shims import Box
+    from tests.unit.surfaces.hooks.payloads import claude
+
+    box = Box(tmp_path)
+    box.enroll()
+    assert box.run([tool("shellgate"), "--config", str(box.config), "secrets", "add",
+                    "RAILWAY_TOKEN", "--for", "railway"], stdin=VALUE.encode()).returncode == 0
+    work = tmp_path / "work"
+    work.mkdir()
+    verdict, text = decision("claude-code", hook(box.config, "claude-code",
+                                                 claude("railway status", str(work)), work))
+    assert verdict == "deny" and "shellgate run -- railway" in text and VALUE not in text
+    other, _ = decision("claude-code", hook(box.config, "claude-code",
+                                            claude("git status", str(work)), work))
+    assert other == "allow"
+    box.install("--tools", "railway")  # now the shim delivers it: the hook decides as usual
+    after, _ = decision("claude-code", hook(box.config, "claude-code",
+                                            claude("railway status", str(work)), work))
+    assert after == "allow"

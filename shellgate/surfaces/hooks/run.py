@@ -122,6 +122,9 @@ def _decide(request: HookRequest, load: Callable[[], Config], started: float,
         except OSError as exc:
             return _refused(f"cannot enter the working directory {request.cwd!r}: "
                             f"{exc.strerror}")
+    sealed = _sealed(request.command, load)
+    if sealed is not None:
+        return Verdict("deny", f"shellgate: {sealed}", f"shellgate: refused: {sealed}")
     if quick_dir is not None:
         from shellgate.surfaces.fastpath import quick_allow_script
 
@@ -147,6 +150,17 @@ def _decide(request: HookRequest, load: Callable[[], Config], started: float,
         if slot is not None:
             slot.record(verdict)
         return verdict
+
+
+def _sealed(command: str, load: Callable[[], Config]) -> str | None:
+    """A refusal when the command uses a tool whose vault secret only a shim can deliver
+    and that tool has no shim installed (``shellgate.vault.surfaces``)."""
+    config = load()
+    if not os.path.exists(os.path.join(config.root, "vault.json")):
+        return None  # no vault: nothing to deliver (one stat on the hook's fast path)
+    from shellgate.vault.surfaces import hook_refusal, installed_shim
+
+    return hook_refusal(command, config.directory, installed_shim(config.directory))
 
 
 def _approve(request: HookRequest, decision: Decision, config: Config, rules: RuleSet,

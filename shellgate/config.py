@@ -76,12 +76,16 @@ class Config:
 
         Where hardened mode is installed (root-owned marker), the configuration is root's
         policy directory whatever ``directory`` says: another one is refused."""
+        from shellgate import protected
         from shellgate.hardened.state import marker_path
 
         marker = marker_path()
         if marker is not None:
-            return cls._hardened(marker, directory)
+            config = cls._hardened(marker, directory)
+            protected.register(config.root)
+            return config
         base = config_directory(directory)
+        protected.register(base)
         settings = _read_settings(os.path.join(base, SETTINGS_NAME))
         timeout = float(settings.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT))
         if not 1 <= timeout <= 600:

@@ -5,6 +5,7 @@ Never raises and never allows on failure: an internal error becomes a ``deny``.
 
 from __future__ import annotations
 
+from shellgate import protected
 from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import decide
@@ -37,6 +38,7 @@ def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) 
             extra.append(core_finding("too-large-to-trust", f"{len(text)} characters"))
         reader = RecordingReader(read_file)
         script = parse(text, reader)
+        extra.extend(protected.findings(script))
         return decide(extra + classify(script, rules, reader), _files(reader))
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
@@ -55,7 +57,8 @@ def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_file
             return decide([core_finding("too-large", "argv too large")])
         reader = RecordingReader(read_file)
         script = parse_argv(argv, reader, stdin)
-        return decide(classify(script, rules, reader), _files(reader))
+        return decide(protected.findings(script) + classify(script, rules, reader),
+                      _files(reader))
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
     except Exception as exc:  # an internal error must refuse, never allow

@@ -43,6 +43,10 @@ CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
     CoreRule("core.self-protection", "takes shellgate's shims or PATH entries away",
              "Removing shims or startup-file entries lets the agent's commands bypass "
              "shellgate, so an enrolled key must approve it.", "critical", "gate"),
+    CoreRule("core.self-write", "writes into shellgate's own code, environment, "
+             "configuration or an agent's hook settings",
+             "These files decide what is gated and what approves it. Show the human the "
+             "change and let them make it.", "critical", "gate"),
     CoreRule("core.hook-config", "changes or removes shellgate's hook in an agent's config",
              "The hook is what gates the agent's commands; changing it needs a human with an "
              "enrolled key.", "critical", "gate"),

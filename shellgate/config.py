@@ -76,8 +76,8 @@ class Config:
 
         Where hardened mode is installed (root-owned marker), the configuration is root's
         policy directory whatever ``directory`` says: another one is refused."""
-        from shellgate import protected
         from shellgate.hardened.state import marker_path
+        from shellgate.protect import places as protected
 
         marker = marker_path()
         if marker is not None:

@@ -5,11 +5,11 @@ Never raises and never allows on failure: an internal error becomes a ``deny``.
 
 from __future__ import annotations
 
-from shellgate import protected
 from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import decide
 from shellgate.parse import ReadFile, no_files, parse, parse_argv
+from shellgate.protect import places as protected
 from shellgate.rules.ruleset import Rule, RuleSet
 from shellgate.values import NO_STDIN, Decision, Finding, Stdin
 

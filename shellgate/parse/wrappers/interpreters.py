@@ -15,6 +15,13 @@ import re
 from collections.abc import Sequence
 
 from shellgate.parse.context import ParseContext
+from shellgate.parse.wrappers.file_apis import (
+    QUALIFIED_WRITES,
+    WRITE_CALLS,
+    call_args,
+    unquote,
+    write_call,
+)
 from shellgate.parse.wrappers.unwrap import Inner
 from shellgate.values import Command, Word, lit
 
@@ -84,7 +91,7 @@ def interpreter(name: str, args: Sequence[Word], command: Command,
             ctx.problem("dynamic-code", f"{name} code starts programs (exec, spawn, open |)")
         return []
     if family == "osascript":
-        return [Inner(label, script=_unquote('"' + m.group(1) + '"'))
+        return [Inner(label, script=unquote('"' + m.group(1) + '"'))
                 for m in _OSA_SHELL.finditer(code)]
     return _tokenized(code, label, ctx, family)
 
@@ -262,13 +269,6 @@ _RMRF_CALLS = {"rmSync", "rmdirSync", "rm", "rmdir", "rm_rf", "rm_r", "remove_di
                "rmtree", "remove_tree", "remove", "removeSync", "emptyDirSync", "deleteSync"}
 
 
-def _unquote(token: str) -> str:
-    body = token[1:-1]
-    if token[0] == "'":
-        return body.replace("\\'", "'").replace("\\\\", "\\")
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
-
-
 _CLOSERS = {"{": "}", "(": ")", "[": "]"}
 
 
@@ -302,130 +302,34 @@ def _tokenized(code: str, label: str, ctx: ParseContext, family: str) -> list[In
             found.append(Inner(label, script=body[:-1] if body.endswith(closer) else body))
         elif kind == "ident":
             short = text.split(".")[-1].split("::")[-1].split("->")[-1]
-            verb = _QUALIFIED_WRITES.get(text) or _WRITE_CALLS.get(short)
+            verb = QUALIFIED_WRITES.get(text) or WRITE_CALLS.get(short)
             if verb is not None:
-                found.extend(_write_call(tokens, i, verb, label))
+                found.extend(write_call(tokens, i, verb, label))
                 continue
             found.extend(_tokenized_call(tokens, i, text if text in _SHELL_CALLS else short,
                                          label, ctx))
     return found
 
 
-_WRITE_CALLS = {
-    "writeFileSync": "tee", "writeFile": "tee", "appendFileSync": "tee", "appendFile": "tee",
-    "createWriteStream": "tee", "outputFileSync": "tee", "outputFile": "tee",
-    "writeJsonSync": "tee", "file_put_contents": "tee", "binwrite": "tee",
-    "copyFileSync": "cp", "copyFile": "cp", "cpSync": "cp", "copy_file": "cp",
-    "renameSync": "mv", "rename": "mv", "moveSync": "mv", "unlinkSync": "rm",
-    "unlink": "rm", "symlinkSync": "ln", "symlink": "ln", "truncateSync": "truncate",
-    "open": "open", "fopen": "open", "sysopen": "open"}
-"""File APIs of Node, Perl, Ruby and PHP, as the shell command with the same effect, so
-rules about files (and ``protected``) apply to them as to ``tee``/``cp``/``mv``/``rm``."""
-_QUALIFIED_WRITES = {"File.write": "tee", "IO.write": "tee", "File.delete": "rm",
-                     "FileUtils.cp": "cp", "FileUtils.copy": "cp", "FileUtils.install": "cp",
-                     "FileUtils.mv": "mv", "FileUtils.move": "mv", "FileUtils.touch": "touch",
-                     "File::Copy::copy": "cp", "File::Copy::move": "mv", "copy": "cp",
-                     "move": "mv"}
-
-
-def _call_args(tokens: list[tuple[str, str]], i: int) -> list[tuple[str, str]]:
-    """The tokens of the call's arguments (to the closing parenthesis or the statement's
-    end), at most 32."""
-    args: list[tuple[str, str]] = []
-    j = i + 1
-    if j < len(tokens) and tokens[j] == ("punct", "("):
-        j += 1
-    depth = 0
-    while j < len(tokens) and len(args) < 32:
-        kind, text = tokens[j]
-        if kind == "punct" and text in "([{":
-            depth += 1
-        elif kind == "punct" and text in ")]}":
-            if depth == 0:
-                break
-            depth -= 1
-        elif kind == "punct" and text == ";" and depth == 0:
-            break
-        args.append((kind, text))
-        j += 1
-    return args
-
-
-def _path_words(args: list[tuple[str, str]], count: int) -> list[Word]:
-    """The first ``count`` top-level arguments as paths (a non-literal one is dynamic)."""
-    words: list[Word] = []
-    current: list[tuple[str, str]] = []
-    for kind, text in [*args, ("punct", ",")]:
-        if kind == "punct" and text == ",":
-            if current:
-                only = current[0] if len(current) == 1 else None
-                words.append(lit(_unquote(only[1])) if only and only[0] == "str"
-                             else Word(None, "<path from code>"))
-            current = []
-            if len(words) == count:
-                break
-        else:
-            current.append((kind, text))
-    return words
-
-
-def _write_call(tokens: list[tuple[str, str]], i: int, verb: str, label: str) -> list[Inner]:
-    args = _call_args(tokens, i)
-    if verb == "open":
-        literals = [_unquote(t) for k, t in args if k == "str"]
-        for index, text in enumerate(literals):  # Perl: open(F, ">", p) / open(F, ">>p")
-            if text[:1] in (">", "+") and text.lstrip("+<>& ") != text:
-                path = text.lstrip("+<>& ")
-                if path:
-                    return [Inner(label, argv=(lit("tee"), lit(path)))]
-                rest = literals[index + 1:index + 2]
-                word = lit(rest[0]) if rest else Word(None, "<path from code>")
-                return [Inner(label, argv=(lit("tee"), word))]
-        # Ruby/PHP/Node: open(path, "w"|"a"|"r+")
-        words = _path_words(args, 2)
-        if len(words) == 2 and words[1].value is not None and set(words[1].value) & set("wa+"):
-            return [Inner(label, argv=(lit("tee"), words[0]))]
-        return []
-    count = 2 if verb in ("cp", "mv", "ln") else 1
-    words = _path_words(args, count)
-    return [Inner(label, argv=(lit(verb), *words))] if words else []
-
-
 def _tokenized_call(tokens: list[tuple[str, str]], i: int, short: str, label: str,
                     ctx: ParseContext) -> list[Inner]:
     if short not in _SHELL_CALLS and short not in _RMRF_CALLS:
         return []
-    args: list[tuple[str, str]] = []
-    j = i + 1
-    if j < len(tokens) and tokens[j] == ("punct", "("):
-        j += 1
-    depth = 0
-    while j < len(tokens) and len(args) < 32:
-        kind, text = tokens[j]
-        if kind == "punct" and text in "([{":
-            depth += 1
-        elif kind == "punct" and text in ")]}":
-            if depth == 0:
-                break
-            depth -= 1
-        elif kind == "punct" and text == ";" and depth == 0:
-            break
-        args.append((kind, text))
-        j += 1
-    literals = [_unquote(t) for k, t in args if k == "str"]
+    args = call_args(tokens, i)
+    literals = [unquote(t) for k, t in args if k == "str"]
     first = args[0] if args else ("", "")
     if short in _RMRF_CALLS:
         recursive = any(t in ("recursive", "true") for _, t in args) or short in (
             "rm_rf", "rm_r", "remove_dir", "rmtree", "remove_tree", "removeSync", "emptyDirSync")
         if not recursive and short not in ("rmSync", "rmdirSync", "rm_rf"):
             return []
-        target = lit(_unquote(first[1])) if first[0] == "str" else Word(None, "<path from code>")
+        target = lit(unquote(first[1])) if first[0] == "str" else Word(None, "<path from code>")
         return [Inner(label, argv=(lit("rm"), lit("-rf"), target))]
     if first[0] == "str":
         if (short in _ARGV_CALLS or short in ("system", "exec")) and len(literals) > 1 and all(
                 k == "str" or t == "," for k, t in args):
             return [Inner(label, argv=tuple(lit(v) for v in literals))]
-        return [Inner(label, script=_unquote(first[1]))]
+        return [Inner(label, script=unquote(first[1]))]
     if first[0] == "tick":
         return [Inner(label, script=first[1][1:-1])]
     if first[0] == "ident" and short in ("execSync", "system", "shell_exec", "spawnSync",

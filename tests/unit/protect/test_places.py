@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shellgate import protected
 from shellgate.engine import evaluate, evaluate_argv
+from shellgate.protect import places as protected
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The places no command may write without a key touch, resolved to real paths: the
 configuration directory in use, shellgate's own installed code and the virtual environment
-it runs from, and the agents' hook settings. A write target (``classify.writes``) is
+it runs from, and the agents' hook settings. A write target (``protect.writes``) is
 resolved the way the kernel will — ``~`` from the password database, relative to the
 working directory and to every ``cd`` in the script, symlinks followed — so no spelling
 (``~/…``, ``../../``, a symlinked directory, an interpreter's file API) gets past.
@@ -90,7 +90,7 @@ def findings(script: Script) -> list[Finding]:
     """A ``core.self-write`` finding for each write that lands in a protected place."""
     if not _ROOTS:
         return []
-    from shellgate.classify.writes import directory_changes, write_targets
+    from shellgate.protect.writes import directory_changes, write_targets
 
     targets = write_targets(script)
     if not targets:

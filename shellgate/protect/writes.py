@@ -5,7 +5,7 @@ that write, copy, move, link, truncate or delete files — including the ``tee``
 
 Deliberately generous: every non-option argument of such a tool is a candidate (``cp``'s
 source too), so that a path shellgate must protect is never missed; a candidate only
-matters if it resolves into a protected place (``shellgate.protected``)."""
+matters if it resolves into a protected place (``shellgate.protect.places``)."""
 
 from __future__ import annotations
 

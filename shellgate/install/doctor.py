@@ -24,6 +24,8 @@ def report(config: Config) -> tuple[list[str], int]:
         problems += 1
         lines.append(f"PROBLEM rules: {exc.message}")
     lines.extend(_keys(config))
+    if config.state:
+        lines.extend(_hardened(config))
     lines.extend(_install(config))
     lines.extend(_vault(config))
     problems += sum(1 for line in lines if line.startswith(("PROBLEM", "WARNING")))
@@ -39,6 +41,16 @@ def _install(config: Config) -> list[str]:
         return install_report(config)
     except Exception as exc:  # doctor reports; it never hides a failure as "fine"
         return [f"PROBLEM install check failed: {type(exc).__name__}: {exc}"]
+
+
+def _hardened(config: Config) -> list[str]:
+    """Marker, broker and the agents' managed hooks (``install.hardened_doctor``)."""
+    try:
+        from shellgate.install.hardened_doctor import hardened_report
+
+        return hardened_report(config)
+    except Exception as exc:  # doctor reports; it never hides a failure as "fine"
+        return [f"PROBLEM hardened check failed: {type(exc).__name__}: {exc}"]
 
 
 def _vault(config: Config) -> list[str]:

@@ -299,3 +299,20 @@ def test_a_broker_started_by_the_user_is_refused(hardened):
                          "--test-key", str(hardened.home / "k.json")])
     assert done.returncode != 0
     assert "needs the broker to be started by root" in done.stderr
+
+
+def test_doctor_reports_each_agent_and_the_broker(hardened):
+    doctor = hardened.run(["shellgate", "doctor"])
+    out = doctor.stdout
+    assert f"broker: answers on {hardened.layout.socket}" in out, out + doctor.stderr
+    for agent in ("claude-code", "gemini", "codex", "cursor", "windsurf"):
+        assert f"{agent}: managed hook in" in out and "cannot remove it" in out, agent
+    # A user-level Gemini file naming the hook in hooksConfig.disabled could switch it off.
+    gemini = hardened.home / ".gemini"
+    done = hardened.run(["python3", "-c", f"import os, json; os.makedirs({str(gemini)!r}); "
+                         f"open({str(gemini / 'settings.json')!r}, 'w').write(json.dumps("
+                         "{'hooksConfig': {'disabled': ['shellgate']}}))"])
+    assert done.returncode == 0, done.stderr
+    doctor = hardened.run(["shellgate", "doctor"])
+    assert "PROBLEM gemini: managed hook in" in doctor.stdout
+    assert doctor.returncode == 1

@@ -70,7 +70,7 @@ def _pending(config: Config, request: Any, decision: Decision, timeout: float) -
              "deadline": request.time + int(timeout),
              "rules": [{"id": f.rule_id, "summary": f.summary, "why": f.why}
                        for f in decision.findings],
-             "secrets": [name for name, _ in request.secrets]}
+             "secrets": [name for name, _ in request.secrets if not name.startswith("@")]}
     write_atomic(path, json.dumps(entry, sort_keys=True))
     return path
 
@@ -124,9 +124,11 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
 
         asker = f" ({request.agent} asks)" if request.agent else ""
         gives = ""
-        if request.secrets:
+        names = [name for name, _ in request.secrets if not name.startswith("@")]
+        program = dict(request.secrets).get("@program")
+        if names:
             gives = ("\nshellgate:   and give it the vault secret(s) "
-                     f"{', '.join(name for name, _ in request.secrets)}")
+                     f"{', '.join(names)}" + (f" (program {program})" if program else ""))
         _tell(f"shellgate: touch your key to approve [{request.short()}]{asker}: "
               f"{printable(command)}\n"
               f"shellgate:   {first.rule_id}: {first.summary}{gives}")

@@ -105,12 +105,13 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
 
     seconds = timeout or config.approval_timeout
     decision, command, agent = redecide(), shlex.join(argv), detect_agent()
+    program = find_real(argv[0], os.environ.get("PATH"))
     values, _ = VaultService(config, timeout=seconds, agent=agent).secrets_for_run(
-        list(argv), command, decision, redecide, requested)
+        list(argv), command, decision, redecide, requested, program)
     if not values:
         require_approval(decision, command, list(argv), config, seconds, redecide,
                          agent=agent)
-    exec_real(find_real(argv[0], os.environ.get("PATH")), list(argv), data, values)
+    exec_real(program, list(argv), data, values)
 
 
 @cli.command()

@@ -97,7 +97,7 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
         return status
     data, decision, redecide = _decide(argv, rules)
     if sealed:
-        values = _sealed_values(argv, config, decision, redecide)
+        values = _sealed_values(argv, config, decision, redecide, real)
         if values:  # the touch that unlocked them approved this command too
             _exec(real, argv, data, values)
     if decision.verdict != "allow":
@@ -126,7 +126,7 @@ def _vault_names(tool: str, config_dir: str) -> bool:
 
 
 def _sealed_values(argv: list[str], config: Config, decision: Decision,
-                   redecide: _Redecide) -> dict[str, str]:
+                   redecide: _Redecide, program: str) -> dict[str, str]:
     """The vault secrets this command receives, after the one touch that approves it."""
     import shlex
 
@@ -134,7 +134,8 @@ def _sealed_values(argv: list[str], config: Config, decision: Decision,
     from shellgate.vault.service import VaultService
 
     service = VaultService(config, agent=detect_agent())
-    values, _ = service.secrets_for_run(argv, shlex.join(argv), decision, redecide)
+    values, _ = service.secrets_for_run(argv, shlex.join(argv), decision, redecide,
+                                        program=program)
     return values
 
 

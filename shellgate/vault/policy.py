@@ -51,6 +51,28 @@ def refusal(entry: Entry, argv: Sequence[str]) -> str | None:
     return None
 
 
+def check_program(program: str, argv: Sequence[str]) -> str:
+    """The resolved path of the program that will receive secrets, or VaultError: it must
+    be the tool the policy names (its file name) and neither it nor its directory may be
+    writable by every user (a file in /tmp, say)."""
+    import os
+
+    if tool_of([program]) != tool_of(argv):
+        raise VaultError(f"{program} is not the program {tool_of(argv)}; secrets not given; "
+                         "not run")
+    real = os.path.realpath(program)
+    for path in (real, os.path.dirname(real), program, os.path.dirname(program) or "."):
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise VaultError(f"cannot check {path} ({exc.strerror}); secrets not given; "
+                             "not run") from None
+        if mode & 0o002:  # others (not the group: user-private groups are common)
+            raise VaultError(f"{path} is writable by any user, so whoever replaces "
+                             f"{tool_of(argv)} there would receive its secrets; not run")
+    return real
+
+
 def for_command(entries: Iterable[Entry], argv: Sequence[str],
                 requested: Sequence[str] = ()) -> list[Entry]:
     """The entries ``argv`` receives.

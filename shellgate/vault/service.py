@@ -10,6 +10,7 @@ the values for the one child the caller then starts itself, and nothing else kee
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from shellgate.vault.unlocked import Unlocked
 
+PROGRAM = "@program"
+"""The pseudo-secret binding the resolved program's path into H."""
 Redecide = Callable[[], Decision]
 ApproveFn = Callable[[Decision, str, list[str], Unlock, Redecide], None]
 """Runs the approval flow (``gate.require_approval``) with an unlock; raises unless a touch
@@ -187,12 +190,14 @@ class VaultService:
 
     def secrets_for_run(self, argv: list[str], command: str, decision: Decision,
                         redecide: Redecide, requested: Sequence[str] = (),
-                        ) -> tuple[dict[str, str], Decision]:
+                        program: str = "") -> tuple[dict[str, str], Decision]:
         """The secrets ``argv`` receives, after one touch that approves the command and
         opens the vault. ({} and the decision unchanged when it receives none.)
 
         The decision is widened to "gate" (core.secrets) when the command alone would be
-        allowed: giving a sealed secret always needs a touch.
+        allowed: giving a sealed secret always needs a touch. ``program`` is the file that
+        will run: it must carry the tool's name and sit where only its owner can replace
+        it, and its resolved path is shown and bound into H with the secrets.
         """
         vault = self.file()
         if vault is None:
@@ -203,7 +208,12 @@ class VaultService:
         chosen = policy.for_command(vault.entries, argv, requested)
         if not chosen:
             return {}, decision
-        bound = tuple((e.name, e.digest()) for e in chosen)
+        if not program:
+            from shellgate.execute import find_real
+
+            program = find_real(argv[0], os.environ.get("PATH"))
+        bound = (*((e.name, e.digest()) for e in chosen),
+                 (PROGRAM, policy.check_program(program or argv[0], argv)))
 
         def widen(current: Decision) -> Decision:
             return current if current.verdict != "allow" else _secrets_decision(command)

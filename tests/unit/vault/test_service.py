@@ -43,11 +43,21 @@ def decision_for(argv: list[str], config: Config) -> Decision:
     return evaluate_argv(argv, config.rules(), read_payload_file)
 
 
+def program(config: Config, tool: str) -> str:
+    """A stub for ``tool`` in a directory only its owner may write."""
+    path = config.directory.parent / "bin" / tool
+    path.parent.mkdir(mode=0o755, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return str(path)
+
+
 def run_secrets(service: VaultService, argv: list[str], config: Config,
                 requested: tuple[str, ...] = ()) -> dict[str, str]:
     decision = decision_for(argv, config)
     values, _ = service.secrets_for_run(argv, " ".join(argv), decision,
-                                        lambda: decision_for(argv, config), requested)
+                                        lambda: decision_for(argv, config), requested,
+                                        program(config, argv[0]))
     return values
 
 
@@ -98,7 +108,8 @@ def test_untouched_key_refuses_and_leaks_nothing(config: Config, key: Path,
     with pytest.raises(ShellgateError) as caught:
         VaultService(config, timeout=1).secrets_for_run(
             ["railway", "status"], "railway status", decision_for(["railway", "status"], config),
-            lambda: decision_for(["railway", "status"], config))
+            lambda: decision_for(["railway", "status"], config),
+            program=program(config, "railway"))
     assert "timed out" in caught.value.message
     out, err = capfd.readouterr()
     assert VALUE not in out + err + repr(caught.value) + caught.value.message
@@ -148,3 +159,30 @@ def test_no_hmac_key_cannot_create_a_vault(config: Config, tmp_path: Path) -> No
     assert not credential.hmac_secret
     with pytest.raises(VaultError, match="no enrolled key can hold a vault slot"):
         VaultService(config, timeout=5).add("X", ["railway"], [], b"v", ["add"])
+
+
+def test_the_program_must_be_the_tool_and_safe_from_other_users(config: Config, key: Path,
+                                                                tmp_path: Path) -> None:
+    service = VaultService(config, timeout=5)
+    service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])
+    argv = ["railway", "status"]
+    decision = decision_for(argv, config)
+    impostor = program(config, "printenv")
+    with pytest.raises(VaultError, match="is not the program railway"):
+        service.secrets_for_run(argv, "railway status", decision, lambda: decision,
+                                program=impostor)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp: anyone may put a "railway" here
+    (shared / "railway").write_text("#!/bin/sh\n")
+    (shared / "railway").chmod(0o755)
+    with pytest.raises(VaultError, match="writable by any user"):
+        service.secrets_for_run(argv, "railway status", decision, lambda: decision,
+                                program=str(shared / "railway"))
+    audit = config.audit_path.read_text()
+    good = program(config, "railway")
+    values, _ = service.secrets_for_run(argv, "railway status", decision, lambda: decision,
+                                        program=good)
+    assert values == {"RAILWAY_TOKEN": VALUE}
+    added = config.audit_path.read_text()[len(audit):]
+    assert good in added and '"@program"' in added  # the program is bound into H

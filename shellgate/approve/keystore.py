@@ -60,8 +60,17 @@ class KeyStore:
             raise ConfigError(f"the key store {self.path} is damaged: {exc}") from exc
 
     def save(self, credentials: list[Credential]) -> None:
+        """Replace the store; an existing file keeps its mode (hardened mode's root-owned
+        store is 0644: the broker and the guarded user read the public keys)."""
+        import os
+        import stat
+
         data: dict[str, Any] = {"version": 1, "credentials": [asdict(c) for c in credentials]}
-        write_atomic(self.path, json.dumps(data, indent=2) + "\n")
+        try:
+            mode = stat.S_IMODE(os.stat(self.path).st_mode) & 0o644
+        except FileNotFoundError:
+            mode = 0o600
+        write_atomic(self.path, json.dumps(data, indent=2) + "\n", mode)
 
     def add(self, credential: Credential) -> None:
         existing = self.load()

@@ -16,6 +16,7 @@ import json
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -316,3 +317,47 @@ def test_doctor_reports_each_agent_and_the_broker(hardened):
     doctor = hardened.run(["shellgate", "doctor"])
     assert "PROBLEM gemini: managed hook in" in doctor.stdout
     assert doctor.returncode == 1
+
+
+def test_uninstall_restores_everything_byte_for_byte():
+    tag = f"{os.getpid() % 100000}"
+    user, broker_user = f"sgu{tag}", f"sgc{tag}"
+    root = Path(tempfile.mkdtemp(prefix="sg-uninstall-", dir="/tmp"))
+    root.chmod(0o755)
+    layout = Layout.under(root, broker_user)
+    layout.claude_managed.parent.mkdir(parents=True)
+    original = b'{ "permissions":{"deny":["Bash(curl:*)"]} }\n'
+    layout.claude_managed.write_bytes(original)
+    layout.claude_managed.chmod(0o640)
+    before = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+    _root(["useradd", "-m", user])
+    try:
+        argv = [SHELLGATE, "install", "--hardened", "--user", user, "--layout-root", str(root),
+                "--broker-user", broker_user, "--no-systemd"]
+        first = subprocess.run(argv, capture_output=True, text=True, check=False)
+        assert first.returncode == 0, first.stderr
+        assert b"shellgate.hooks" in layout.claude_managed.read_bytes()
+        again = subprocess.run(argv, capture_output=True, text=True, check=False)
+        assert again.returncode == 2 and "already installed" in again.stderr
+        done = subprocess.run([SHELLGATE, "uninstall", "--hardened", "--layout-root",
+                               str(root), "--broker-user", broker_user],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert layout.claude_managed.read_bytes() == original
+        assert stat.S_IMODE(layout.claude_managed.stat().st_mode) == 0o640
+        assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
+        with pytest.raises(KeyError):
+            pwd.getpwnam(broker_user)
+    finally:
+        subprocess.run(["userdel", "-r", user], capture_output=True, check=False)
+        subprocess.run(["userdel", broker_user], capture_output=True, check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_install_refuses_root_and_unknown_users(tmp_path):
+    for user in ("root", "no-such-user-sg"):
+        done = subprocess.run([SHELLGATE, "install", "--hardened", "--user", user,
+                               "--layout-root", str(tmp_path), "--no-systemd"],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 2, done.stderr
+        assert not any(tmp_path.iterdir())

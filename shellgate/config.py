@@ -127,11 +127,29 @@ class Config:
     def patterns_dir(self) -> Path:
         return self.directory / "patterns"
 
-    def rules(self) -> RuleSet:
-        """Shipped rules plus the user's pattern files; a broken file raises RuleFileError."""
+    def rules(self, write_cache: bool = True) -> RuleSet:
+        """The policy in force here: shipped packs, the user's pattern files, and the
+        project files above the working directory (``shellgate.rules.policy``); a broken
+        file raises RuleFileError. When the user has scoped exceptions, the rule set
+        carries the facts they are checked against (``shellgate.rules.where``)."""
         from shellgate.engine import engine_only_tools
         from shellgate.rules.cache import load_cached
-        from shellgate.rules.index import pattern_paths, shipped_patterns_dir
+        from shellgate.rules.index import layer_files
 
-        paths = pattern_paths(shipped_patterns_dir(), os.path.join(self.root, "patterns"))
-        return load_cached(paths, os.path.join(self.root, "cache"), engine_only_tools)
+        try:
+            cwd = os.getcwd()
+        except OSError as exc:
+            raise ConfigError(f"cannot find the working directory: {exc.strerror}") from exc
+        rules = load_cached(layer_files(self.root, cwd), self.root, engine_only_tools,
+                            self.accepted, write_cache)
+        if rules.exceptions:
+            from shellgate.rules.where import edge_where
+
+            rules.where = edge_where()
+        return rules
+
+    def accepted(self) -> dict[str, str]:
+        """User pattern file → the digest of its newest verified acceptance."""
+        from shellgate.approve.acceptances import accepted_digests
+
+        return accepted_digests(self.root)

@@ -9,12 +9,14 @@ from shellgate.values import Decision, Finding, Verdict, stricter
 
 
 def decide(findings: Iterable[Finding], files: tuple[tuple[str, str], ...] = ()) -> Decision:
-    """Combine findings: deny beats gate beats allow."""
-    found = tuple(findings)
+    """Combine findings: deny beats gate beats allow. Findings a scoped exception waived
+    (action ``allow``) decide nothing; they are kept apart for ``check`` to show."""
+    every = tuple(findings)
+    found = tuple(f for f in every if f.action != "allow")
     verdict: Verdict = "allow"
     for finding in found:
         verdict = stricter(verdict, finding.action)
-    return Decision(verdict, found, files)
+    return Decision(verdict, found, files, tuple(f for f in every if f.action == "allow"))
 
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
@@ -47,7 +49,12 @@ def explain(cmd: str, decision: Decision) -> str:
     """A short explanation for a human: decision, then each rule with what matched."""
     lines = [f"{decision.verdict}: {cmd}"]
     if not decision.findings:
-        lines.append("  no rule matched: the command runs without approval")
+        lines.append("  no rule matched: the command runs without approval" if not
+                     decision.waived else "  every match is waived: the command runs "
+                     "without approval")
+    for finding in decision.waived:
+        lines.append(f"  rule {finding.rule_id} waived by {finding.evidence}: "
+                     f"{finding.command}")
     for finding in decision.findings:
         lines.append(f"  rule {finding.rule_id} ({finding.severity}, {finding.action}): "
                      f"{finding.summary}")

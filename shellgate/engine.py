@@ -13,6 +13,10 @@ from shellgate.protect import places as protected
 from shellgate.rules.ruleset import Rule, RuleSet
 from shellgate.values import NO_STDIN, Decision, Finding, Stdin
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from shellgate.rules.scope import Where
+
 MAX_COMMAND_BYTES = 4 * 1024 * 1024
 """Larger command lines are refused unread."""
 LARGE_COMMAND_BYTES = 256 * 1024
@@ -39,7 +43,8 @@ def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) 
         reader = RecordingReader(read_file)
         script = parse(text, reader)
         extra.extend(protected.findings(script))
-        return decide(extra + classify(script, rules, reader), _files(reader))
+        return decide(extra + classify(script, rules, reader, _where(rules, text)),
+                      _files(reader))
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
     except Exception as exc:  # an internal error must refuse, never allow
@@ -57,12 +62,24 @@ def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_file
             return decide([core_finding("too-large", "argv too large")])
         reader = RecordingReader(read_file)
         script = parse_argv(argv, reader, stdin)
-        return decide(protected.findings(script) + classify(script, rules, reader),
+        return decide(protected.findings(script)
+                      + classify(script, rules, reader, _where(rules, " ".join(argv))),
                       _files(reader))
     except RecursionError:
         return decide([core_finding("too-complex", "nesting exhausted the parser")])
     except Exception as exc:  # an internal error must refuse, never allow
         return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])
+
+
+def _where(rules: RuleSet, text: str) -> Where | None:
+    """The edge's facts for scoped exceptions; ``~`` is not trusted on a line that mentions
+    HOME (an assignment there changes what ``~`` means when it runs)."""
+    where = rules.where
+    if where is not None and "HOME" in text:
+        from shellgate.rules.scope import Where
+
+        return Where(where.cwd, where.today, None, where.realpath, where.expand)
+    return where
 
 
 def _files(reader: RecordingReader) -> tuple[tuple[str, str], ...]:

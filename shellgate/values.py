@@ -287,6 +287,8 @@ class Decision:
     verdict: Verdict
     findings: tuple[Finding, ...] = ()
     files: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    waived: tuple[Finding, ...] = ()
+    """Findings a user's scoped exception waived (shown by ``check``; they decide nothing)."""
 
     @property
     def rule_ids(self) -> list[str]:

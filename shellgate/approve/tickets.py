@@ -17,7 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from shellgate.approve.keystore import write_atomic
-from shellgate.config import Config
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class Config(Protocol):
+        """What tickets read of ``shellgate.config.Config`` (approve never imports config:
+        config reads verified policy acceptances through ``approve.acceptances``)."""
+
+        @property
+        def directory(self) -> Path: ...
+
+        @property
+        def keys_path(self) -> Path: ...
+
+        @property
+        def state(self) -> str: ...
 
 TICKET_SECONDS = 900
 """A ticket outlives its approval by at most this long (the approved script's run time)."""

@@ -13,6 +13,10 @@ from shellgate.parse.wrappers.unwrap import base_name
 from shellgate.rules.ruleset import Match, Rule, RuleSet
 from shellgate.values import Command, Finding, Script
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from shellgate.rules.scope import Where
+
 _PAYLOAD_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | {"gh", "heroku"}
 _WRITE_OPS = (">", ">>", "&>", "&>>", ">|", ">&")
 
@@ -43,16 +47,28 @@ def _no_files(path: str) -> bytes | None:
     return None
 
 
-def classify(script: Script, rules: RuleSet, read_file: ReadFile = _no_files) -> list[Finding]:
-    """Every finding for the script: rule matches and what could not be seen into."""
+def classify(script: Script, rules: RuleSet, read_file: ReadFile = _no_files,
+             where: Where | None = None) -> list[Finding]:
+    """Every finding for the script: rule matches and what could not be seen into.
+
+    With ``where`` (facts from the edge), the user's scoped exceptions may waive the
+    line's findings; waived findings come back with action ``allow``."""
     findings: list[Finding] = [problem_finding(p) for p in script.problems]
+    found = [(command, classify_command(command, rules, read_file))
+             for command in script.commands]
+    waived: list[Finding] = []
+    if where is not None and rules.exceptions:
+        from shellgate.classify.exceptions import waive
+
+        _, waived = waive(script, found, rules.exceptions, where)
+        if waived:
+            found = []
     seen: set[tuple[str, str]] = set()
-    for command in script.commands:
-        for finding in classify_command(command, rules, read_file):
-            key = (finding.rule_id, finding.command)
-            if key not in seen:
-                seen.add(key)
-                findings.append(finding)
+    for finding in [f for _, fs in found for f in fs] + waived:
+        key = (finding.rule_id, finding.command)
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
     return findings
 
 
@@ -87,7 +103,9 @@ def classify_command(command: Command, rules: RuleSet,
         if is_api_call(command):
             found.extend(railway_api_findings(command, rules, read_file))
     payload = name in _PAYLOAD_TOOLS or name.startswith("python3.")
-    if not own and not payload:
+    # rules from the user's or a project's files never take a tool out of the generic
+    # verbs' reach (that would let a file that only adds rules weaken the policy)
+    if (not own or rules.canonical(name) in rules.layered_tools) and not payload:
         found.extend(_unruled(command, name, rules))
     if payload:
         from shellgate.classify.payload import payload_findings

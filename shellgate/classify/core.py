@@ -50,6 +50,10 @@ CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
     CoreRule("core.hook-config", "changes or removes shellgate's hook in an agent's config",
              "The hook is what gates the agent's commands; changing it needs a human with an "
              "enrolled key.", "critical", "gate"),
+    CoreRule("core.policy-change", "accepts a pattern file that weakens the policy",
+             "Overrides that lower an action, scoped exceptions and packs switched off take "
+             "effect only once a human accepts that exact file content with a key touch.",
+             "critical", "gate"),
     CoreRule("core.too-complex", "the command is too large or too deeply nested to inspect",
              "Split the command into simpler steps.", "high", "gate"),
     CoreRule("core.bad-input", "the command contains bytes a shell command cannot carry",

@@ -41,14 +41,6 @@ def cli(ctx: click.Context, config_dir: str | None) -> None:
     ctx.obj = Config.at(config_dir)
 
 
-def _strict_rules(ctx: click.Context) -> RuleSet:
-    """The pattern files themselves, with their examples (never the compiled cache)."""
-    from shellgate.rules.loader import load_rules, pattern_files
-
-    config: Config = ctx.obj
-    return load_rules(pattern_files(config.patterns_dir))
-
-
 def _rules(ctx: click.Context) -> RuleSet:
     config: Config = ctx.obj
     return config.rules()
@@ -256,40 +248,17 @@ def _scan_inputs(source: IO[str]) -> Iterator[tuple[str, dict[str, str] | None]]
         yield line, None
 
 
-@cli.group()
-def rules() -> None:
-    """Inspect and lint the pattern files."""
-
-
-@rules.command("list")
-@click.pass_context
-def rules_list(ctx: click.Context) -> None:
-    """List every rule: id, action, severity, summary."""
-    for rule in _strict_rules(ctx.find_root()).rules:
-        click.echo(f"{rule.id:45} {rule.action:5} {rule.severity:8} {rule.summary}")
-
-
-@rules.command("check")
-@click.pass_context
-def rules_check(ctx: click.Context) -> None:
-    """Load every pattern file strictly and run every rule's examples."""
-    from shellgate.engine import run_examples
-
-    ruleset = _strict_rules(ctx.find_root())
-    failures = run_examples(ruleset)
-    for failure in failures:
-        click.echo(failure, err=True)
-    files = {r.source.split(":")[0] for r in ruleset.rules}
-    click.echo(f"{len(ruleset.rules)} rules in {len(files)} files: "
-               f"{'ok' if not failures else f'{len(failures)} example(s) failed'}")
-    if failures:
-        raise SystemExit(1)
-
-
 def _register_modules() -> None:
-    from shellgate.cli import hardened_cmds, hooks_cmds, install_cmds, secrets_cmds, watch_cmds
+    from shellgate.cli import (
+        hardened_cmds,
+        hooks_cmds,
+        install_cmds,
+        rules_cmds,
+        secrets_cmds,
+        watch_cmds,
+    )
 
-    for module in (install_cmds, hooks_cmds, watch_cmds, secrets_cmds, hardened_cmds):
+    for module in (install_cmds, hooks_cmds, watch_cmds, secrets_cmds, hardened_cmds, rules_cmds):
         module.register(cli)
 
 

@@ -54,13 +54,7 @@ def _missing(directory: Path) -> list[str]:
 
 def _rules(config: Config, dry_run: bool) -> RuleSet:
     """The rules; a dry run reads the pattern files without writing the rule cache."""
-    if not dry_run:
-        return config.rules()
-    from shellgate.rules.index import pattern_paths, shipped_patterns_dir
-    from shellgate.rules.loader import load_rules
-
-    paths = pattern_paths(shipped_patterns_dir(), str(config.patterns_dir))
-    return load_rules([Path(p) for p in paths])
+    return config.rules(write_cache=not dry_run)
 
 
 def _approve(config: Config, what: str) -> None:

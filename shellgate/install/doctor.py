@@ -20,6 +20,7 @@ def report(config: Config) -> tuple[list[str], int]:
     try:
         rules = config.rules()
         lines.append(f"rules: {len(rules.rules)} rules load cleanly")
+        lines.extend(_policy(config))
     except ShellgateError as exc:
         problems += 1
         lines.append(f"PROBLEM rules: {exc.message}")
@@ -31,6 +32,24 @@ def report(config: Config) -> tuple[list[str], int]:
     problems += sum(1 for line in lines if line.startswith(("PROBLEM", "WARNING")))
     lines.extend(_devices())
     return lines, problems
+
+
+def _policy(config: Config) -> list[str]:
+    """The user's and the project's pattern files: what they change, and every change that
+    is set aside (not accepted, edited since) or ignored (a project file that weakens)."""
+    from shellgate.rules.index import layer_files
+    from shellgate.rules.policy import compile_policy
+
+    policy = compile_policy(layer_files(config.root, os.getcwd()), config.accepted)
+    lines = [f"policy: {info.layer} file {info.path}"
+             + ("" if info.layer == "project" else f" ({info.acceptance})")
+             for info in policy.files]
+    applied = [c for c in policy.changes if c.weakens and c.state == "applied"]
+    if applied:
+        lines.append(f"  note: {len(applied)} accepted change(s) weaken the shipped rules "
+                     "(`shellgate rules list`)")
+    lines += [f"WARNING policy: {warning}" for warning in policy.warnings()]
+    return lines
 
 
 def _install(config: Config) -> list[str]:

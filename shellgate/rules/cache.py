@@ -1,8 +1,9 @@
 """Compiled rules cached on disk, so no command pays for parsing every TOML file.
 
 The cache is plain data (``marshal`` of tuples, dicts and strings: loading it runs no
-code), keyed by shellgate's version, the path, size and mtime of every pattern file and
-the state of ``config.toml``; any change to any of them makes a fresh strict load. It also
+code), keyed by shellgate's version, the path, size and mtime of every pattern file (shipped,
+the user's, the project's), the state of ``config.toml``, of the acceptance records and
+of the key store; any change to any of them makes a fresh strict load. It also
 holds the quick index that ``shellgate.surfaces.fastpath`` reads to prove, without importing the
 engine, that no rule can match a shim's argv or a plain script.
 """
@@ -12,7 +13,14 @@ from __future__ import annotations
 import marshal
 import os
 
-from shellgate.rules.index import CACHE_NAME, QUICK_NAME, SETTINGS_NAME, cache_key, quick_text
+from shellgate.rules.index import (
+    CACHE_NAME,
+    QUICK_NAME,
+    SETTINGS_NAME,
+    cache_key,
+    quick_text,
+    state_files,
+)
 from shellgate.rules.ruleset import Match, Rule, RuleSet, ToolSpec, group_indexes
 from shellgate.values import astuple, fields
 
@@ -22,15 +30,20 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def load_cached(paths: list[str], cache_dir: str | None,
-                engine_only: Callable[[], frozenset[str]]) -> RuleSet:
-    """The rule set from the cache when it is current, else a strict load (then cached,
-    with the quick index; ``engine_only`` names the tools that always need the engine)."""
-    if cache_dir is None:
-        return _load(paths)
-    # the cache directory sits in the config directory, beside the settings file
-    settings = os.path.join(os.path.dirname(cache_dir.rstrip("/")), SETTINGS_NAME)
-    key = cache_key(paths, settings)
+def load_cached(layers: list[tuple[str, str]], config_dir: str,
+                engine_only: Callable[[], frozenset[str]],
+                accepted: Callable[[], dict[str, str]], write: bool = True) -> RuleSet:
+    """The merged rule set of these layers (``shellgate.rules.policy``) from the cache in
+    ``config_dir/cache`` when it is current, else a strict load and merge (then cached,
+    with the quick index; ``engine_only`` names the tools that always need the engine,
+    ``accepted`` reads the verified acceptances of user files).
+
+    The key covers every layer file, the settings file, the acceptance records and the
+    key store, so a stale cache can neither apply a weakening no longer accepted nor miss
+    a tightening."""
+    cache_dir = os.path.join(config_dir, "cache")
+    settings = os.path.join(config_dir, SETTINGS_NAME)
+    key = cache_key([p for p, _ in layers], settings, state_files(config_dir))
     cache = os.path.join(cache_dir, CACHE_NAME)
     try:
         with open(cache, "rb") as handle:
@@ -43,18 +56,12 @@ def load_cached(paths: list[str], cache_dir: str | None,
             return _rebuild(index, memoryview(blob)[8 + size:])
     except (OSError, ValueError, EOFError, TypeError, KeyError, IndexError):
         pass
-    rules = _load(paths)
-    _write(cache, key, rules, engine_only())
+    from shellgate.rules.policy import compile_policy
+
+    rules = compile_policy(layers, accepted).rules
+    if write:
+        _write(cache, key, rules, engine_only())
     return rules
-
-
-def _load(paths: list[str]) -> RuleSet:
-    """The strict load of every pattern file."""
-    from pathlib import Path
-
-    from shellgate.rules.loader import load_rules
-
-    return load_rules(Path(p) for p in paths)
 
 
 def _write(cache: str, key: str, rules: RuleSet, engine_only: frozenset[str]) -> None:
@@ -68,7 +75,9 @@ def _write(cache: str, key: str, rules: RuleSet, engine_only: frozenset[str]) ->
         offsets.append(offsets[-1] + len(blob))
     index = marshal.dumps({"key": key, "offsets": offsets,
                            "groups": group_indexes(loaded, rules.aliases),
-                           "tools": [astuple(t) for t in rules.tools.values()]})
+                           "tools": [astuple(t) for t in rules.tools.values()],
+                           "exceptions": [astuple(e) for e in rules.exceptions],
+                           "layered": sorted(rules.layered_tools)})
     directory = os.path.dirname(cache)
     try:
         os.makedirs(directory, exist_ok=True)
@@ -114,7 +123,15 @@ def _rebuild(index: dict[str, Any], data: memoryview) -> RuleSet:
         tools[name] = ToolSpec(name, frozenset(options), abbreviations, style, frozenset(helps),
                                tuple(aliases))
     groups = {str(k): [int(i) for i in v] for k, v in index["groups"].items()}
-    return RuleSet.lazy(tools, groups, decode, len(offsets) - 1)
+    ruleset = RuleSet.lazy(tools, groups, decode, len(offsets) - 1)
+    ruleset.layered_tools = frozenset(str(t) for t in index["layered"])
+    if index["exceptions"]:
+        from shellgate.rules.scope import RuleException
+
+        ruleset.exceptions = tuple(
+            RuleException(rule, tuple(paths), tuple(args), expires, why, source)
+            for rule, paths, args, expires, why, source in index["exceptions"])
+    return ruleset
 
 
 def _match(raw: tuple[Any, ...]) -> Match:

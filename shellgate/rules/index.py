@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 CACHE_NAME = "rules.cache"
 QUICK_NAME = "quick.index"
 SETTINGS_NAME = "config.toml"
-FORMAT = 8
+ACCEPTED_NAME = "accepted.jsonl"
+KEYS_NAME = "keys.json"
+PROJECT_NAME = ".shellgate.toml"
+FORMAT = 9
 _GLOB = frozenset("*?[")
 # Wrappers whose handler only unwraps when one of these words appears.
 SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
@@ -64,21 +67,56 @@ def config_dir(explicit: str | None) -> str:
 
 
 def pattern_paths(shipped: str, user: str | None) -> list[str]:
-    """Shipped files, with a user file of the same name replacing the shipped one."""
-    files: dict[str, str] = {}
+    """The shipped files, then the user's files (layered on top: a user file of the same
+    name no longer replaces the shipped one). Names starting with a dot are skipped."""
+    paths: list[str] = []
     for directory in (shipped, user):
         if directory and os.path.isdir(directory):
-            for name in os.listdir(directory):
-                if name.endswith(".toml"):
-                    files[name] = os.path.join(directory, name)
-    return [files[name] for name in sorted(files)]
+            paths.extend(os.path.join(directory, name) for name in sorted(os.listdir(directory))
+                         if name.endswith(".toml") and not name.startswith("."))
+    return paths
 
 
-def cache_key(paths: list[str], settings: str) -> str:
+def project_paths(cwd: str) -> list[str]:
+    """Every ``.shellgate.toml`` from ``/`` down to ``cwd`` (all of them: a file nearer
+    the working directory adds to the ones above it, never hides them)."""
+    found: list[str] = []
+    directory = cwd
+    while True:
+        candidate = os.path.join(directory, PROJECT_NAME)
+        if os.path.isfile(candidate):
+            found.append(candidate)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return found[::-1]
+        directory = parent
+
+
+def layer_files(config_dir: str, cwd: str | None) -> list[tuple[str, str]]:
+    """(path, layer) for every pattern file in force here: ``shipped``, ``user`` (the
+    config's ``patterns/``), then ``project`` (``.shellgate.toml`` above ``cwd``)."""
+    layers = [(p, "shipped") for p in pattern_paths(shipped_patterns_dir(), None)]
+    layers += [(p, "user") for p in pattern_paths("", os.path.join(config_dir, "patterns"))]
+    if cwd:
+        layers += [(p, "project") for p in project_paths(cwd)]
+    return layers
+
+
+def state_files(config_dir: str) -> tuple[str, str]:
+    """The files besides the pattern files that decide the compiled rules: the acceptance
+    records and the key store (an acceptance counts only under an enrolled key)."""
+    return (os.path.join(config_dir, ACCEPTED_NAME), os.path.join(config_dir, KEYS_NAME))
+
+
+def cache_key(paths: list[str], settings: str, state: tuple[str, ...] = ()) -> str:
     """shellgate's version, each pattern file's path, size and mtime, and the state of the
     settings file (``config.toml``): the cache and the quick index are compiled only after
     the settings were read without error, so a settings file changed since (broken,
-    unreadable) sends every command back to the engine, which refuses it."""
+    unreadable) sends every command back to the engine, which refuses it.
+
+    ``state``: more files whose every change must recompile (:func:`state_files`). Files
+    outside the shipped directory are keyed by inode and change time too, which no one can
+    set back."""
     from shellgate import __version__
 
     parts = [f"shellgate {__version__} format {FORMAT}"]
@@ -86,15 +124,21 @@ def cache_key(paths: list[str], settings: str) -> str:
     for module in _INDEX_CODE:  # the code that decides which tools always need the engine
         stat = os.stat(os.path.join(here, module))
         parts.append(f"{module}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    shipped = shipped_patterns_dir() + os.sep
     for path in paths:
         stat = os.stat(path)
-        parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
-    try:
-        stat = os.stat(settings)
-        parts.append(f"{settings}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
-                     f"\0{stat.st_ctime_ns}")
-    except FileNotFoundError:
-        parts.append(f"{settings}\0absent")
+        if path.startswith(shipped):
+            parts.append(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}")
+        else:
+            parts.append(f"{path}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
+                         f"\0{stat.st_ctime_ns}")
+    for path in (settings, *state):
+        try:
+            stat = os.stat(path)
+            parts.append(f"{path}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
+                         f"\0{stat.st_ctime_ns}")
+        except FileNotFoundError:
+            parts.append(f"{path}\0absent")
     return "\n".join(parts)
 
 
@@ -130,7 +174,8 @@ def quick_index(rules: RuleSet, engine_only: frozenset[str]) -> dict[str, Any]:
             continue
         triggers: set[str] = set(SPECIAL_TRIGGERS.get(rules.canonical(name), ()))
         dash = False
-        full = not rules.for_tool(name)  # a line but no rules: the generic verbs apply
+        # a line but no rules (or only the user's or a project's): the generic verbs apply
+        full = not rules.for_tool(name) or rules.canonical(name) in rules.layered_tools
         for rule in rules.for_tool(name):
             if not rule.command:
                 if all(m.flags or m.all_flags for m in rule.matches):

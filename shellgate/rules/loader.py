@@ -49,17 +49,37 @@ def load_rules(paths: Iterable[Path]) -> RuleSet:
     tools: dict[str, ToolSpec] = {}
     seen: dict[str, str] = {}
     for path in paths:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise RuleFileError(f"{path}: cannot read pattern file: {exc.strerror}") from exc
-        text = raw.decode("utf-8", "replace")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise RuleFileError(f"{path}: invalid TOML: {exc}") from exc
+        text, data, _ = read_toml(path)
         _FileLoader(path, text, data, rules, tools, seen).load()
     return RuleSet.build(rules, tools)
+
+
+def read_toml(path: Path) -> tuple[str, dict[str, Any], bytes]:
+    """A pattern file's text, its TOML data and its raw bytes; RuleFileError when it
+    cannot be read or is not TOML."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise RuleFileError(f"{path}: cannot read pattern file: {exc.strerror}") from exc
+    text = raw.decode("utf-8", "replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleFileError(f"{path}: invalid TOML: {exc}") from exc
+    return text, data, raw
+
+
+def load_layer_file(path: Path, text: str, data: dict[str, Any], stem: str,
+                    extra: frozenset[str]) -> tuple[list[Rule], dict[str, ToolSpec]]:
+    """The rules and tool descriptions of one user or project file, checked as strictly as
+    a shipped one (ids start with ``stem.``); ``extra`` top-level tables are left to the
+    caller (``[[override]]``, ``[[exception]]``, ``[packs]``)."""
+    rules: list[Rule] = []
+    tools: dict[str, ToolSpec] = {}
+    loader = _FileLoader(path, text, data, rules, tools, {})
+    loader.stem, loader.shown = stem, str(path)
+    loader.load(extra)
+    return rules, tools
 
 
 class _FileLoader:
@@ -68,10 +88,11 @@ class _FileLoader:
         self.path, self.text, self.data = path, text, data
         self.rules, self.tools, self.seen = rules, tools, seen
         self.stem = path.stem
+        self.shown = path.name  # user and project files are named by their full path
 
     def fail(self, rule_id: str | None, key: str | None, message: str) -> RuleFileError:
         line = self.line_of(rule_id) if rule_id else 1
-        where = f"{self.path.name}:{line}"
+        where = f"{self.shown}:{line}"
         if rule_id:
             where += f" rule '{rule_id}'"
         if key:
@@ -85,10 +106,11 @@ class _FileLoader:
                 return number
         return 1
 
-    def load(self) -> None:
+    def load(self, extra: frozenset[str] = frozenset()) -> None:
         for key in self.data:
-            if key not in ("tools", "rule"):
-                raise self.fail(None, key, "expected 'tools' or 'rule' at top level")
+            if key not in ("tools", "rule") and key not in extra:
+                expected = ", ".join(f"'{k}'" for k in ("tools", "rule", *sorted(extra)))
+                raise self.fail(None, key, f"expected one of {expected} at top level")
         tools = self.data.get("tools", {})
         if not isinstance(tools, dict):
             raise self.fail(None, "tools", f"expected a table, got {type(tools).__name__}")
@@ -133,7 +155,7 @@ class _FileLoader:
                             f"expected a string '{self.stem}.<name>', got {rule_id!r}")
         if rule_id in self.seen:
             raise self.fail(rule_id, "id", f"duplicate id (also in {self.seen[rule_id]})")
-        self.seen[rule_id] = self.path.name
+        self.seen[rule_id] = self.shown
         for key in table:
             if key not in _RULE_KEYS:
                 raise self.fail(rule_id, key, f"unknown key (expected one of "
@@ -198,7 +220,7 @@ class _FileLoader:
             examples_gate=tuple(self.strs(rule_id, "examples.gate", examples.get("gate", []))),
             examples_pass=tuple(self.strs(rule_id, "examples.pass", examples.get("pass", []))),
             known_gaps=tuple(self.strs(rule_id, "known_gaps", table.get("known_gaps", []))),
-            source=f"{self.path.name}:{self.line_of(rule_id)}",
+            source=f"{self.shown}:{self.line_of(rule_id)}",
             except_tools=tuple(self.strs(rule_id, "except_tools", table.get("except_tools", []))),
         ))
 

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Literal
 
+    from shellgate.rules.scope import RuleException, Where
+
     Style = Literal["gnu", "go", "plain"]
 else:
     Style = str
@@ -90,6 +92,14 @@ class RuleSet:
         self._decode = decode
         self._count = count
         self._decoded: dict[int, Rule] = {}
+        self.exceptions: tuple[RuleException, ...] = ()
+        """The user's accepted scoped exceptions (``[[exception]]``), in file order."""
+        self.layered_tools: frozenset[str] = frozenset()
+        """Tools whose only rules come from user or project files: the generic verb rules
+        (``on = "unruled"``) still apply to them."""
+        self.where: Where | None = None
+        """Facts about the file system for exceptions, set at the edge (``Config.rules``);
+        None: no exception applies."""
 
     @classmethod
     def build(cls, rules: list[Rule], tools: dict[str, ToolSpec]) -> RuleSet:

@@ -23,8 +23,8 @@ from shellgate.rules.index import (
     SETTINGS_NAME,
     cache_key,
     config_dir,
-    pattern_paths,
-    shipped_patterns_dir,
+    layer_files,
+    state_files,
 )
 
 __all__ = ["config_dir", "plain_commands", "quick_allow", "quick_allow_script"]
@@ -58,14 +58,16 @@ Index = tuple[frozenset[str], str, tuple[frozenset[str], tuple[str, ...], frozen
 def _load_index(config_dir: str) -> Index | None:
     """The quick index as (tools that always need the engine, the text of the tool lines,
     the generic verbs: exact words, word prefixes, tools they do not apply to), or None
-    when it is missing, damaged, or was compiled from other pattern files (or another
-    settings file) than the current ones."""
-    paths = pattern_paths(shipped_patterns_dir(), os.path.join(config_dir, "patterns"))
+    when it is missing, damaged, or was compiled from other pattern files (the shipped,
+    the user's, the project's above the working directory), another settings file, other
+    acceptances or other keys than the current ones."""
+    paths = [p for p, _ in layer_files(config_dir, os.getcwd())]
     with open(os.path.join(config_dir, "cache", QUICK_NAME), encoding="utf-8") as handle:
         text = handle.read()
     head, _, body = text.partition("\n\n")
     settings = os.path.join(config_dir, SETTINGS_NAME)
-    if head != cache_key(paths, settings).replace("\0", "\t") or not body.endswith("\n"):
+    key = cache_key(paths, settings, state_files(config_dir))
+    if head != key.replace("\0", "\t") or not body.endswith("\n"):
         return None
     first, _, rest = body.partition("\n")
     verbs, _, rest = rest.partition("\n")

@@ -68,13 +68,14 @@ def test_unreadable_file_is_refused(tmp_path: Path) -> None:
         load_rules([tmp_path / "missing.toml"])
 
 
-def test_user_file_replaces_shipped_file_of_same_name(tmp_path: Path) -> None:
+def test_user_file_of_a_shipped_name_is_layered_not_a_replacement(tmp_path: Path) -> None:
     shipped = {p.name for p in shipped_dir().glob("*.toml")}
     assert "git.toml" in shipped
     (tmp_path / "git.toml").write_text(GOOD.replace("demo", "git"))
+    (tmp_path / ".hidden.toml").write_text(GOOD)
     files = pattern_files(tmp_path)
-    assert tmp_path / "git.toml" in files
-    assert len(files) == len(shipped)
+    assert tmp_path / "git.toml" in files and shipped_dir() / "git.toml" in files
+    assert len(files) == len(shipped) + 1
 
 
 def test_shipped_rules_load_and_ids_are_unique() -> None:

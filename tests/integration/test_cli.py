@@ -69,7 +69,8 @@ def test_broken_user_pattern_file_stops_shellgate(tmp_path: Path) -> None:
     (tmp_path / "patterns" / "mine.toml").write_text('[[rule]]\nid = "mine.x"\nsummary = 1\n')
     result = run([tool("shellgate"), "--config", str(tmp_path), "check", "-c", "ls"])
     assert result.returncode == 2
-    assert result.stderr.startswith("shellgate: mine.toml:2 rule 'mine.x' key 'summary'")
+    where = (tmp_path / "patterns" / "mine.toml").resolve()  # a user file: named in full
+    assert result.stderr.startswith(f"shellgate: {where}:2 rule 'mine.x' key 'summary'")
 
 
 def test_environment_does_not_choose_the_config(tmp_path: Path) -> None:

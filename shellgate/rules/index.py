@@ -155,7 +155,8 @@ def quick_text(key: str, rules: RuleSet, engine_only: frozenset[str]) -> str:
             continue  # never looked up (``_argv_clear`` sends such names to the engine)
         if any(not w or any(c.isspace() for c in w) for w in triggers):
             full, triggers = True, ()  # a word the line cannot hold: always the engine
-        lines.append(" ".join(["tool", name, "1" if dash else "0", "1" if full else "0",
+        mark = "g" if full is None else "1" if full else "0"
+        lines.append(" ".join(["tool", name, "1" if dash else "0", mark,
                                *triggers]))
     return key.replace("\0", "\t") + "\n\n" + "\n".join(lines) + "\n"
 
@@ -167,15 +168,14 @@ def quick_index(rules: RuleSet, engine_only: frozenset[str]) -> dict[str, Any]:
     :func:`shellgate.engine.engine_only_tools`); and the generic verbs for tools without
     rules of their own (``on = "unruled"`` rules), with the tools every such rule exempts."""
     special = set(engine_only)
-    tools: dict[str, tuple[tuple[str, ...], bool, bool]] = {}
+    tools: dict[str, tuple[tuple[str, ...], bool, bool | None]] = {}
     names = set(rules.tool_names) | set(rules.aliases) | set(SPECIAL_TRIGGERS)
     for name in names:
         if name in special:
             continue
         triggers: set[str] = set(SPECIAL_TRIGGERS.get(rules.canonical(name), ()))
         dash = False
-        # a line but no rules (or only the user's or a project's): the generic verbs apply
-        full = not rules.for_tool(name) or rules.canonical(name) in rules.layered_tools
+        full: bool | None = not rules.for_tool(name)  # no rules: the generic verbs apply
         for rule in rules.for_tool(name):
             if not rule.command:
                 if all(m.flags or m.all_flags for m in rule.matches):
@@ -187,6 +187,8 @@ def quick_index(rules: RuleSet, engine_only: frozenset[str]) -> dict[str, Any]:
             if any(_GLOB & set(pattern) for pattern in first):
                 full = True
             triggers.update(first)
+        if not full and rules.canonical(name) in rules.layered_tools:
+            full = None  # only the user's or a project's rules: the generic verbs apply too
         tools[name] = (tuple(sorted(triggers)), dash, full)
     unruled = rules.targeting("unruled")
     verbs = sorted({v for rule in unruled for block in rule.matches for v in block.verbs})

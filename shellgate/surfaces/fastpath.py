@@ -101,7 +101,11 @@ def _argv_clear(argv: list[str], index: Index) -> bool:
     words = argv[1:]
     if full or (dash and any(w.startswith("-") for w in words)):
         return False
-    return not any(w in triggers for w in words)
+    if any(w in triggers for w in words):
+        return False
+    # "g": only the user's or a project's rules, which leave the generic verbs in force
+    return fields[1] != "g" or tool in generic[2] or not _generic_hit(argv, generic[0],
+                                                                       generic[1])
 
 
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -240,3 +240,45 @@ def test_a_file_that_adds_rules_for_a_tool_keeps_the_generic_verbs_on_it(tmp_pat
     assert evaluate("frobctl delete everything", result.rules).verdict == "gate"
     assert evaluate("frobctl noop", result.rules).rule_ids == ["project.frob-noop"]
     assert "git" not in result.rules.layered_tools
+
+
+def test_quick_index_keeps_generic_verbs_on_tools_ruled_only_by_user_files(tmp_path: Path,
+                                                                          ) -> None:
+    from shellgate.config import Config
+    from shellgate.surfaces.fastpath import quick_allow
+
+    (tmp_path / "patterns").mkdir()
+    (tmp_path / "patterns" / "mine.toml").write_text(
+        '[[rule]]\nid = "mine.noop"\nsummary = "s"\nwhy = "w"\nseverity = "low"\n'
+        'tool = "frobctl"\ncommand = ["noop"]\n')
+    Config.at(tmp_path).rules()
+    assert quick_allow(["frobctl", "list"], str(tmp_path))
+    assert not quick_allow(["frobctl", "noop"], str(tmp_path))
+    assert not quick_allow(["frobctl", "delete", "x"], str(tmp_path))
+
+
+def test_acceptance_state_and_project_files_key_the_quick_index(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                ) -> None:
+    """A quick index compiled under one acceptance state, or without a project file, is
+    not trusted under another."""
+    from shellgate.config import Config
+    from shellgate.surfaces.fastpath import quick_allow
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    Config.at(tmp_path / "config").rules()
+    config = str(tmp_path / "config")
+    assert quick_allow(["frobctl", "list"], config)
+    (tmp_path / "config" / "accepted.jsonl").write_text("")
+    assert not quick_allow(["frobctl", "list"], config)  # stale: the engine decides
+    Config.at(tmp_path / "config").rules()
+    assert quick_allow(["frobctl", "list"], config)
+    (work / ".shellgate.toml").write_text(
+        '[[rule]]\nid = "project.frob"\nsummary = "s"\nwhy = "w"\nseverity = "low"\n'
+        'tool = "frobctl"\ncommand = ["list"]\n')
+    assert not quick_allow(["frobctl", "list"], config)
+    rules = Config.at(tmp_path / "config").rules()
+    assert not quick_allow(["frobctl", "list"], config)  # now a rule: never fast-pathed
+    assert evaluate("frobctl list", rules).rule_ids == ["project.frob"]

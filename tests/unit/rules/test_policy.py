@@ -15,6 +15,15 @@ from shellgate.rules.policy import APPLIED, EDITED, NOT_ACCEPTED, PROJECT, Polic
 
 HOME = "/home/u"
 TODAY = "2026-06-01"
+
+
+@pytest.fixture(autouse=True)
+def _own_protected_places(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Config.at`` registers protected places process-wide; keep this module's configs
+    from changing what later tests decide."""
+    from shellgate.protect import places
+
+    monkeypatch.setattr(places, "_ROOTS", dict(places.roots()))
 SHIPPED = [(p, "shipped") for p in pattern_paths(shipped_patterns_dir(), None)]
 
 LOCAL = '''

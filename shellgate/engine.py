@@ -41,7 +41,7 @@ def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) 
         if len(text) > LARGE_COMMAND_BYTES:
             extra.append(core_finding("too-large-to-trust", f"{len(text)} characters"))
         reader = RecordingReader(read_file)
-        script = parse(text, reader)
+        script = parse(text, reader, reads_like(rules))
         extra.extend(protected.findings(script))
         return decide(extra + classify(script, rules, reader, _where(rules, text)),
                       _files(reader))
@@ -61,7 +61,7 @@ def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_file
         if sum(len(a) for a in argv) > MAX_COMMAND_BYTES:
             return decide([core_finding("too-large", "argv too large")])
         reader = RecordingReader(read_file)
-        script = parse_argv(argv, reader, stdin)
+        script = parse_argv(argv, reader, stdin, reads_like(rules))
         return decide(protected.findings(script)
                       + classify(script, rules, reader, _where(rules, " ".join(argv))),
                       _files(reader))
@@ -86,17 +86,26 @@ def _files(reader: RecordingReader) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(reader.digests.items()))
 
 
-def engine_only_tools() -> frozenset[str]:
+def reads_like(rules: RuleSet) -> dict[str, str]:
+    """Registered interpreters whose reader is another tool's (``[tools.X] payload = "code"``
+    with ``reader``): the parser reads their code like that interpreter's."""
+    from shellgate.rules.registry import registered_code_readers
+
+    return registered_code_readers(rules)
+
+
+def engine_only_tools(rules: RuleSet) -> frozenset[str]:
     """Tools the fast path must always leave to the engine: wrappers that run other commands,
-    shells, interpreters, and tools whose payload is read (SQL, HTTP, code). Kept here, not
-    in ``rules``, because the tables live in the stages the engine runs."""
-    from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
+    shells, interpreters, and every tool the registry says carries a payload (SQL, HTTP,
+    code) or reads one on stdin. Kept here, not in ``rules``, because the wrapper tables
+    live in the stages the engine runs."""
     from shellgate.parse.wrappers.options import PREFIX, RUNNERS
     from shellgate.parse.wrappers.unwrap import _SPECIAL, INTERPRETERS, SHELLS
     from shellgate.rules.index import SPECIAL_TRIGGERS
+    from shellgate.rules.registry import payload_tools, stdin_tools
 
     special = set(PREFIX) | set(RUNNERS) | set(SHELLS) | set(INTERPRETERS)
-    special |= DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | set(OTHER_SQL) | {"gh", "heroku"}
+    special |= payload_tools(rules) | stdin_tools(rules) | {"gh", "heroku"}
     # wrappers that unwrap only when a trigger word appears: the quick index lists their
     # trigger words instead
     special |= {name for name in _SPECIAL if name not in SPECIAL_TRIGGERS}

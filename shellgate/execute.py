@@ -72,10 +72,10 @@ def find_real(name: str, path: str | None, skip: Iterable[str] = ()) -> str:
     raise ShellgateError(f"{name}: command not found", 127)
 
 
-def find_program(name: str, shims_dir: str) -> str:
+def find_program(name: str, shims_dir: str = "") -> str:
     """The program bash would run for ``name`` if no shellgate shim were on PATH (shim
     directories are skipped by their marker file, and any shim file found is skipped too)."""
-    skip = [shims_dir]
+    skip = [shims_dir] if shims_dir else []
     for _ in range(_MAX_HOPS):
         candidate = find_real(name, os.environ.get("PATH"), skip)
         if not is_shim_file(candidate):

@@ -1,28 +1,140 @@
-"""The approval flow at the edge: decide → (approve) → verify → audit. Used by
-``shellgate run`` and the restricted shell; it raises Refused on anything but a verified
-touch for exactly the command about to run."""
+"""The one guard every surface calls: decide → approve → audit, then hand back what may run.
+
+A surface (a shim, ``shellgate run``, the restricted shell, an interactive session, an agent
+hook, shellgate's own self-protection) describes the command in an :class:`Ask` — the text
+the human is shown and that is hashed, the argv as resolved, and how to decide on it — and
+calls :func:`guard`. It returns a :class:`Cleared` only when the command may run: allowed,
+covered by a live ticket of an approved parent script, or approved by a verified touch of an
+enrolled key for exactly this request (re-decided after the touch, so a command that changed
+while the human was asked is refused). A deny, a refusal, a timeout, any error: ``Refused``
+(exit 126), audited. The surface then runs what it was cleared to run.
+
+**Standard input, one policy** (:func:`decide_argv`). Where stdin belongs to the command (a
+shim, ``shellgate run``) and is a pipe or file, tools that read a payload from it are decided
+on what they would read: shellgate buffers it (at most ``execute.STDIN_CAP``, more is
+refused), decides on the text, and replays the same bytes to the program. Database clients
+and curl/wget without ``-d @-``-style arguments first decide with stdin *unseen* (stricter or
+equal by construction: an unseen payload gates); only when that allows is stdin read and
+decided on. Tools that do not read stdin keep it untouched. Where stdin is not the
+command's to read (``check``, ``scan``, the hooks), it is unknown: never read, and a shell or
+client that would read it decides as unseen."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import pwd
-import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 from shellgate.config import Config
 from shellgate.errors import REFUSED, ShellgateError
-from shellgate.values import Decision
+from shellgate.values import Decision, record
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+    from typing import Any
+
     from shellgate.approve.request import Unlock
+    from shellgate.parse import ReadFile
+    from shellgate.rules.ruleset import RuleSet
+
+
+@record
+class Ask:
+    """What a surface asks the guard about one command."""
+
+    command: str
+    """The text the human is shown, hashed into the approval."""
+    argv: tuple[str, ...]
+    """The argv as resolved (``("bash", "-c", text)`` for a script)."""
+    decide: Callable[[], Decision]
+    """Decides on the command from the same source, before the touch and again after it."""
+    asker: Callable[[], str] = str
+    """Names the agent that asked (shown to the human, audited); called only when a touch
+    is needed, since finding it out reads the process tree."""
+    redeem: bool = False
+    """A live ticket of an approved parent script that holds exactly this argv may stand in
+    for a touch (shims run inside an approved script)."""
+    timeout: float = 0.0
+    """Seconds to wait for a touch; 0: the configuration's ``approval_timeout``."""
+    unlock: Unlock | None = None
+    """Vault secrets the same touch unlocks (``shellgate.vault``): named in the request,
+    bound into H, and the key's hmac-secret answer left in ``unlock.received``."""
+
+
+@record
+class Cleared:
+    """The command may run: the decision, and the approval when one was needed (its
+    request and signed assertion, from which a ticket for nested shims is made)."""
+
+    decision: Decision
+    approval: dict[str, Any] | None = None
+
+
+def guard(config: Config, ask: Ask, decision: Decision | None = None) -> Cleared:
+    """Decide (unless the surface already did, passing ``decision``), then approve and
+    audit. Returns only when the command may run; raises :class:`Refused` otherwise."""
+    if decision is None:
+        decision = ask.decide()
+    if decision.verdict == "allow":
+        return Cleared(decision)
+    approval = _approve(decision, ask.command, list(ask.argv), config,
+                        ask.timeout or config.approval_timeout, ask.decide,
+                        redeem=ask.redeem, agent=ask.asker, unlock=ask.unlock)
+    return Cleared(decision, approval)
+
+
+_STDIN_SCRIPTS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "xargs"})
+"""Shells and xargs read commands from stdin: always read and decided on."""
+
+
+def stdin_mode(argv: list[str], rules: RuleSet) -> str:
+    """How a command's own stdin is treated when it is a pipe or file: ``keep`` (never
+    read), ``buffer`` (read, decided on, replayed), ``unseen-first`` (decided unseen; read
+    only when that allows). From the tool registry's ``stdin`` (``[tools.X] stdin``)."""
+    name = argv[0].rsplit("/", 1)[-1]
+    if name in _STDIN_SCRIPTS:
+        return "buffer"
+    spec = rules.tool(name)
+    if not spec.stdin:
+        return "keep"
+    if spec.payload == "http" and (spec.reader or spec.name) in ("curl", "wget"):
+        return "buffer" if any(_names_stdin(word) for word in argv[1:]) else "unseen-first"
+    return "buffer" if spec.stdin == "payload" else "unseen-first"
+
+
+def _names_stdin(word: str) -> bool:
+    """Does this curl/wget argument make the tool read standard input?"""
+    if word in ("-", ".") or "@-" in word or word.endswith("=-"):
+        return True
+    return len(word) > 2 and word[0] == "-" and word[1] != "-" and word[-1] in "-."
+
+
+def decide_argv(argv: list[str], rules: RuleSet, read_file: ReadFile
+                ) -> tuple[bytes | None, Decision, Callable[[], Decision]]:
+    """The stdin policy for a command whose stdin is its own: the decision, a decider that
+    gives the same answer again, and the stdin bytes to replay (None: stdin untouched)."""
+    from shellgate.engine import evaluate_argv
+    from shellgate.execute import read_stdin, stdin_is_data
+    from shellgate.values import NO_STDIN, Stdin
+
+    def decider(stdin: Stdin) -> Callable[[], Decision]:
+        return lambda: evaluate_argv(argv, rules, read_file, stdin)
+
+    mode = stdin_mode(argv, rules) if stdin_is_data() else "keep"
+    if mode == "keep":
+        redecide = decider(NO_STDIN)
+        return None, redecide(), redecide
+    if mode == "unseen-first":
+        redecide = decider(Stdin(opaque="standard input shellgate has not read"))
+        decision = redecide()
+        if decision.verdict == "allow":
+            return None, decision, redecide
+    data = read_stdin()
+    redecide = decider(Stdin(text=data.decode("utf-8", "surrogateescape")))
+    return data, redecide(), redecide
 
 
 class Refused(ShellgateError):
@@ -32,6 +144,8 @@ class Refused(ShellgateError):
 
 
 def current_user() -> str:
+    import pwd
+
     try:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
@@ -71,14 +185,16 @@ def _pending(config: Config, request: Any, decision: Decision, timeout: float) -
              "rules": [{"id": f.rule_id, "summary": f.summary, "why": f.why}
                        for f in decision.findings],
              "secrets": [name for name, _ in request.secrets if not name.startswith("@")]}
+    import json
+
     write_atomic(path, json.dumps(entry, sort_keys=True))
     return path
 
 
-def require_approval(decision: Decision, command: str, argv: list[str], config: Config,
-                     timeout: float, redecide: Callable[[], Decision],
-                     redeem: bool = False, agent: str = "", unlock: Unlock | None = None,
-                     ) -> dict[str, Any] | None:
+def _approve(decision: Decision, command: str, argv: list[str], config: Config,
+             timeout: float, redecide: Callable[[], Decision],
+             redeem: bool = False, agent: Callable[[], str] = str,
+             unlock: Unlock | None = None) -> dict[str, Any] | None:
     """Return only when a human approved exactly this command with an enrolled key.
 
     Returns the approved request and approval (for a ticket), or None when nothing needed
@@ -88,6 +204,9 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
     slots' salts, and the approving key's answer is left in ``unlock.received`` (refused
     when that key gave none: the command never runs without its secrets).
     """
+    import json
+    import socket
+
     from shellgate.decide import refusal_line
 
     if config.state:  # hardened mode: only the broker decides, approves and records
@@ -115,7 +234,7 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
     request = ApprovalRequest(command=command, argv=tuple(argv), cwd=os.getcwd(),
                               user=current_user(), host=socket.gethostname(),
                               rules=tuple(decision.rule_ids), files=decision.files,
-                              nonce=new_nonce(), time=int(time.time()), agent=agent,
+                              nonce=new_nonce(), time=int(time.time()), agent=agent(),
                               secrets=unlock.secrets if unlock else ())
     first = decision.findings[0]
 
@@ -160,6 +279,8 @@ def require_approval(decision: Decision, command: str, argv: list[str], config: 
         finally:
             pending.unlink(missing_ok=True)
         after = redecide()
+        from dataclasses import replace  # ApprovalRequest is a dataclass
+
         expected = replace(request, rules=tuple(after.rule_ids), files=after.files)
         try:
             if after.verdict == "deny":

@@ -8,7 +8,6 @@ from fnmatch import fnmatchcase
 from shellgate.classify.argv import match_path
 from shellgate.classify.core import core_finding, problem_finding
 from shellgate.classify.match import block_holds, rule_holds
-from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
 from shellgate.parse.wrappers.unwrap import base_name
 from shellgate.rules.ruleset import Match, Rule, RuleSet
 from shellgate.values import Command, Finding, Script
@@ -17,7 +16,7 @@ TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs 
 if TYPE_CHECKING:
     from shellgate.rules.scope import Where
 
-_PAYLOAD_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | {"gh", "heroku"}
+_PAYLOAD_BY_NAME = frozenset({"gh", "heroku"})  # payloads behind a sub-command
 _WRITE_OPS = (">", ">>", "&>", "&>>", ">|", ">&")
 
 
@@ -102,7 +101,8 @@ def classify_command(command: Command, rules: RuleSet,
 
         if is_api_call(command):
             found.extend(railway_api_findings(command, rules, read_file))
-    payload = name in _PAYLOAD_TOOLS or name.startswith("python3.")
+    payload = (bool(rules.tool(name).payload) or name in _PAYLOAD_BY_NAME
+               or name.startswith("python3."))
     # rules from the user's or a project's files never take a tool out of the generic
     # verbs' reach (that would let a file that only adds rules weaken the policy)
     if (not own or rules.canonical(name) in rules.layered_tools) and not payload:

@@ -9,8 +9,6 @@ from fnmatch import fnmatchcase
 
 from shellgate.classify.core import core_finding
 from shellgate.classify.payload import (
-    CODE_TOOLS,
-    HTTP_TOOLS,
     ReadFile,
     argv_values,
     finding,
@@ -35,23 +33,26 @@ def http_findings(command: Command, name: str, rules: RuleSet,
                   read_file: ReadFile) -> list[Finding]:
     """Findings for the HTTP requests a command sends (curl, wget, httpie, gh api, code)."""
     from shellgate.payloads.http.request import DYNAMIC, http_requests
+    from shellgate.rules.registry import reader_of
 
     argv = argv_values(command, DYNAMIC)
     stdin, opaque_in = command.stdin.text, bool(command.stdin.opaque)
-    if name in HTTP_TOOLS:
-        requests = http_requests(name, argv, stdin, opaque_in, read_file)
-        if not requests and name == "curl" and any(a in ("-K", "--config") for a in argv):
+    kind, reader = reader_of(rules, name)
+    if kind == "http":
+        requests = http_requests(reader, [reader, *argv[1:]], stdin, opaque_in, read_file)
+        if not requests and reader == "curl" and any(a in ("-K", "--config") for a in argv):
             return [core_finding("opaque-payload", "curl reads its options from a config "
                                  "file shellgate cannot see", command.via)]
     elif name == "gh":
         from shellgate.classify.gh_api import gh_api_requests
 
         requests = gh_api_requests(argv)
-    elif name in CODE_TOOLS or name.startswith("python3."):
+    elif kind == "code" or name.startswith("python3."):
         from shellgate.payloads.code.oneliners import oneliner_requests
 
-        requests = [r for r in oneliner_requests(name, argv_values(command), stdin, opaque_in,
-                                                 read_file)
+        tool = reader or name
+        requests = [r for r in oneliner_requests(tool, [tool, *argv_values(command)[1:]], stdin,
+                                                 opaque_in, read_file)
                     if not any(reason.endswith("not visible") for reason in r.opaque)]
     else:
         return []

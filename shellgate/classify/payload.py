@@ -20,35 +20,7 @@ if TYPE_CHECKING:
 
 ReadFile = Callable[[str], "bytes | None"]
 
-DB_TOOLS = frozenset({"psql", "mysql", "mariadb", "sqlite3", "duckdb", "clickhouse-client",
-                      "clickhouse", "cockroach", "mongosh", "mongo", "redis-cli", "valkey-cli",
-                      "keydb-cli", "usql", "pgcli", "mycli", "litecli"})
-HTTP_TOOLS = frozenset({"curl", "wget", "http", "https", "xh", "xhs"})
-CODE_TOOLS = frozenset({"python", "python3", "python2", "node", "nodejs", "deno", "bun", "perl",
-                        "ruby"})
-# Other SQL command-line clients: tool → (sub-command path, options whose value is SQL,
-# options whose value is a SQL file, whether a bare positional is SQL).
-OTHER_SQL: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]] = {
-    "bq": (("query",), (), (), True),
-    "snowsql": ((), ("-q", "--query"), ("-f", "--filename"), False),
-    "sqlcmd": ((), ("-Q", "-q"), ("-i",), False),
-    "sqlplus": ((), (), (), False),
-    "trino": ((), ("--execute", "-e"), ("--file", "-f"), False),
-    "presto": ((), ("--execute", "-e"), ("--file", "-f"), False),
-    "wrangler": (("d1", "execute"), ("--command",), ("--file",), False),
-    "isql": ((), (), (), False),
-    "vsql": ((), ("-c", "--command"), ("-f", "--file"), False),
-    "impala-shell": ((), ("-q", "--query"), ("-f", "--query_file"), False),
-    "beeline": ((), ("-e",), ("-f",), False),
-    "hive": ((), ("-e",), ("-f",), False),
-    "spark-sql": ((), ("-e",), ("-f",), False),
-    "cqlsh": ((), ("-e", "--execute"), ("-f", "--file"), False),
-    "influx": ((), ("-execute",), (), False),  # InfluxDB 1.x InfluxQL; 2.x verbs: rules
-}
 _INTERACTIVE = "interactive session"
-STDIN_TOOLS = DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | frozenset(OTHER_SQL) | frozenset(
-    {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "xargs", "heroku", "gh"})
-"""Tools whose standard input can carry a payload: shellgate buffers it to inspect it."""
 
 
 def argv_values(command: Command, dynamic_marker: str | None = None) -> list[str | None]:
@@ -66,16 +38,21 @@ def argv_values(command: Command, dynamic_marker: str | None = None) -> list[str
 
 def payload_findings(command: Command, name: str, rules: RuleSet,
                      read_file: ReadFile) -> list[Finding]:
-    """Findings from the payload ``command`` carries (none for ordinary commands)."""
+    """Findings from the payload ``command`` carries (none for ordinary commands). What a
+    tool carries and which argv model reads it come from the tool registry
+    (``[tools.X] payload``/``reader``: ``shellgate.rules.registry``)."""
     from shellgate.classify import http_rules
+    from shellgate.rules.registry import reader_of
 
-    if name in DB_TOOLS:
-        return _database(command, name, argv_values(command), rules, read_file)
+    kind, reader = reader_of(rules, name)
+    if kind in ("sql", "mongo", "redis"):
+        if reader == "options":
+            return _other_sql(command, name, rules, read_file)
+        return _database(command, reader, [reader, *argv_values(command)[1:]], rules,
+                         read_file)
     if name == "heroku" and len(command.argv) > 1 and command.argv[1].value == "pg:psql":
         return _database(command, "psql", ["psql", *_heroku_psql_args(command.argv[2:])],
                          rules, read_file)
-    if name in OTHER_SQL:
-        return _other_sql(command, name, rules, read_file)
     return http_rules.http_findings(command, name, rules, read_file)
 
 
@@ -123,7 +100,9 @@ def _other_sql(command: Command, name: str, rules: RuleSet,
     """SQL for clients without a dedicated model: flagged option values, files, stdin."""
     from shellgate.payloads.sql.statements import classify_sql
 
-    path, sql_opts, file_opts, positional = OTHER_SQL[name]
+    spec = rules.tool(name)
+    path, sql_opts, file_opts = spec.sql_subcommand, spec.sql_options, spec.sql_file_options
+    positional = spec.sql_positional
     words = argv_values(command)[1:]
     if tuple(words[: len(path)]) != path:
         return []
@@ -151,7 +130,7 @@ def _other_sql(command: Command, name: str, rules: RuleSet,
         texts.append(command.stdin.text)
     elif not texts and command.stdin.opaque:
         opaque.append(command.stdin.opaque)
-    items = [f for text in texts for f in classify_sql(text, "generic")]
+    items = [f for text in texts for f in classify_sql(text, spec.dialect or "generic")]
     found = kind_findings(command, items, rules)
     found.extend(core_finding("opaque-payload", f"{name}: {r}", command.via) for r in opaque)
     return found

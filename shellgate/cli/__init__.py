@@ -18,7 +18,6 @@ from shellgate.errors import ShellgateError
 from shellgate.fsutil import read_payload_file
 from shellgate.parse.context import mapping_reader
 from shellgate.rules.ruleset import RuleSet
-from shellgate.values import Decision
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,31 +77,22 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
     touch unlocks them), then exec the real program with them in its environment only."""
     import shlex
 
-    from shellgate.classify.payload import STDIN_TOOLS
-    from shellgate.execute import exec_real, find_real, read_stdin, stdin_is_data
-    from shellgate.guard import require_approval
+    from shellgate.execute import exec_real, find_real
+    from shellgate.guard import Ask, decide_argv, guard
     from shellgate.surfaces.procs import detect_agent
-    from shellgate.values import Stdin
 
     config: Config = ctx.obj
-    rules = config.rules()
-    name = argv[0].rsplit("/", 1)[-1]
-    data = read_stdin() if name in STDIN_TOOLS and stdin_is_data() else None
-    stdin = Stdin(text=data.decode("utf-8", "surrogateescape")) if data is not None else Stdin()
-
-    def redecide() -> Decision:
-        return evaluate_argv(list(argv), rules, read_payload_file, stdin)
-
+    data, decision, redecide = decide_argv(list(argv), config.rules(), read_payload_file)
     from shellgate.vault.service import VaultService
 
     seconds = timeout or config.approval_timeout
-    decision, command, agent = redecide(), shlex.join(argv), detect_agent()
+    command, agent = shlex.join(argv), detect_agent()
     program = find_real(argv[0], os.environ.get("PATH"))
     values, _ = VaultService(config, timeout=seconds, agent=agent).secrets_for_run(
         list(argv), command, decision, redecide, requested, program)
-    if not values:
-        require_approval(decision, command, list(argv), config, seconds, redecide,
-                         agent=agent)
+    if not values:  # a command that receives secrets was approved (and unlocked) above
+        guard(config, Ask(command, tuple(argv), redecide, asker=lambda: agent,
+                          timeout=seconds), decision)
     exec_real(program, list(argv), data, values)
 
 

@@ -65,14 +65,13 @@ def _approve(config: Config, what: str) -> None:
         return
     from shellgate.classify.core import core_finding
     from shellgate.decide import decide
-    from shellgate.guard import require_approval
+    from shellgate.guard import Ask, guard
     from shellgate.surfaces.procs import detect_agent
 
     argv = ["shellgate", *sys.argv[1:]]
     command = shlex.join(argv)
     decision = decide([core_finding("self-protection", f"{what}: {command}")])
-    require_approval(decision, command, argv, config, config.approval_timeout,
-                     lambda: decision, agent=detect_agent())
+    guard(config, Ask(command, tuple(argv), lambda: decision, asker=detect_agent))
 
 
 @click.command()

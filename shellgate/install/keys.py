@@ -12,7 +12,7 @@ from shellgate.classify.core import core_finding
 from shellgate.config import Config
 from shellgate.decide import decide
 from shellgate.errors import ShellgateError
-from shellgate.guard import _audit, _tell, current_user, require_approval
+from shellgate.guard import Ask, _audit, _tell, current_user, guard
 
 
 def _approve_change(config: Config, store: KeyStore, command: str, argv: list[str],
@@ -20,7 +20,7 @@ def _approve_change(config: Config, store: KeyStore, command: str, argv: list[st
     if not store.load():
         return
     decision = decide([core_finding("key-management", command)])
-    require_approval(decision, command, argv, config, timeout, lambda: decision)
+    guard(config, Ask(command, tuple(argv), lambda: decision, timeout=timeout))
 
 
 def enroll(config: Config, label: str, soft_file: str | None, timeout: float,

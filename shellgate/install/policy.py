@@ -39,7 +39,7 @@ def accept(config: Config, name: str, timeout: float, changes: list[str]) -> str
     (``accepted.jsonl`` and the audit). Returns the accepted digest."""
     from shellgate.classify.core import core_finding
     from shellgate.decide import decide
-    from shellgate.guard import _audit, require_approval
+    from shellgate.guard import Ask, _audit, guard
 
     path = user_file(config, name)
     command = COMMAND + str(path)
@@ -50,8 +50,8 @@ def accept(config: Config, name: str, timeout: float, changes: list[str]) -> str
 
     decision = current()
     digest: str = decision.files[0][1]
-    approved = require_approval(decision, command, ["shellgate", "rules", "accept", str(path)],
-                                config, timeout, current)
+    approved = guard(config, Ask(command, ("shellgate", "rules", "accept", str(path)), current,
+                                 timeout=timeout), decision).approval
     if approved is None:  # pragma: no cover - a policy change always needs approval
         raise ShellgateError("the acceptance was not approved")
     entry = {"path": str(path), "digest": digest, **approved}

@@ -100,7 +100,7 @@ def approve_hook_change(config: Config, agent: str, home: Path, action: str,
     """Return once every config directory guarding ``agent``'s installed entries approved
     the change (raises ``Refused`` otherwise)."""
     from shellgate.approve.keystore import KeyStore
-    from shellgate.guard import require_approval
+    from shellgate.guard import Ask, guard
     from shellgate.surfaces.procs import detect_agent
 
     command = f"shellgate {action} {agent}"
@@ -108,8 +108,7 @@ def approve_hook_change(config: Config, agent: str, home: Path, action: str,
                       command)
     decision = Decision("gate", (finding,))
     for directory in installed_config_dirs(agent, home):  # none installed: nothing to guard
-        guard = config if directory == config.directory else Config.at(directory)
-        if not KeyStore(guard.keys_path).load():
+        config_for = config if directory == config.directory else Config.at(directory)
+        if not KeyStore(config_for.keys_path).load():
             continue
-        require_approval(decision, command, argv, guard, guard.approval_timeout,
-                         lambda: decision, agent=detect_agent())
+        guard(config_for, Ask(command, tuple(argv), lambda: decision, asker=detect_agent))

@@ -90,9 +90,10 @@ class Plan:
 def default_tools(rules: RuleSet) -> list[str]:
     """Every tool an enabled rule names (and its aliases), payload tools, PATH-resetting
     wrappers; never shells or general interpreters (see ``_NOT_SHIMMED``)."""
-    from shellgate.classify.payload import DB_TOOLS, HTTP_TOOLS, OTHER_SQL
+    from shellgate.rules.registry import payload_tools
 
-    names = set(rules.tool_names) | set(rules.aliases) | DB_TOOLS | HTTP_TOOLS | set(OTHER_SQL)
+    names = set(rules.tool_names) | set(rules.aliases) | payload_tools(rules, "sql", "mongo",
+                                                                      "redis", "http")
     names |= {"gh", "heroku"} | _PATH_RESETTING
     return sorted(n for n in names - _NOT_SHIMMED if _TOOL_NAME.fullmatch(n))
 

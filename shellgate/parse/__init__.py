@@ -12,9 +12,11 @@ from shellgate.values import NO_STDIN, Command, Script, Stdin, Word
 __all__ = ["ReadFile", "mapping_reader", "no_files", "parse", "parse_argv"]
 
 
-def parse(text: str, read_file: ReadFile = no_files) -> Script:
-    """Parse a command line as bash would run it; never raises on any input text."""
-    ctx = ParseContext(read_file=read_file)
+def parse(text: str, read_file: ReadFile = no_files,
+          reads_like: dict[str, str] | None = None) -> Script:
+    """Parse a command line as bash would run it; never raises on any input text.
+    ``reads_like`` maps registered interpreters to the built-in one they read like."""
+    ctx = ParseContext(read_file=read_file, reads_like=reads_like or {})
     if "\x00" in text:
         ctx.problem("bad-input", "the command contains NUL bytes")
         text = text.replace("\x00", " ")
@@ -22,9 +24,10 @@ def parse(text: str, read_file: ReadFile = no_files) -> Script:
     return _script(ctx)
 
 
-def parse_argv(argv: list[str], read_file: ReadFile = no_files, stdin: Stdin = NO_STDIN) -> Script:
+def parse_argv(argv: list[str], read_file: ReadFile = no_files, stdin: Stdin = NO_STDIN,
+               reads_like: dict[str, str] | None = None) -> Script:
     """Inspect an argv that will be exec'd directly (no shell): shims and ``run --``."""
-    ctx = ParseContext(read_file=read_file)
+    ctx = ParseContext(read_file=read_file, reads_like=reads_like or {})
     if any("\x00" in a for a in argv):
         ctx.problem("bad-input", "an argument contains NUL bytes")
     if not argv:

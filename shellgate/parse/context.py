@@ -54,6 +54,8 @@ class ParseContext:
     aliases: dict[str, str] = field(default_factory=dict)
     arrays: dict[str, tuple[Word, ...]] = field(default_factory=dict)
     git_aliases: dict[str, str] = field(default_factory=dict)
+    reads_like: dict[str, str] = field(default_factory=dict)
+    """Registered interpreters read as the built-in one they name (the tool registry)."""
     exhausted: bool = False
 
     def problem(self, kind: str, detail: str, via: tuple[str, ...] = ()) -> None:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def load_cached(layers: list[tuple[str, str]], config_dir: str,
-                engine_only: Callable[[], frozenset[str]],
+                engine_only: Callable[[RuleSet], frozenset[str]],
                 accepted: Callable[[], dict[str, str]], write: bool = True) -> RuleSet:
     """The merged rule set of these layers (``shellgate.rules.policy``) from the cache in
     ``config_dir/cache`` when it is current, else a strict load and merge (then cached,
@@ -60,7 +60,7 @@ def load_cached(layers: list[tuple[str, str]], config_dir: str,
 
     rules = compile_policy(layers, accepted).rules
     if write:
-        _write(cache, key, rules, engine_only())
+        _write(cache, key, rules, engine_only(rules))
     return rules
 
 
@@ -119,9 +119,8 @@ def _rebuild(index: dict[str, Any], data: memoryview) -> RuleSet:
 
     tools: dict[str, ToolSpec] = {}
     for raw in index["tools"]:
-        name, options, abbreviations, style, helps, aliases = raw
-        tools[name] = ToolSpec(name, frozenset(options), abbreviations, style, frozenset(helps),
-                               tuple(aliases))
+        spec = ToolSpec(*raw)  # marshal keeps frozensets and tuples as they were
+        tools[spec.name] = spec
     groups = {str(k): [int(i) for i in v] for k, v in index["groups"].items()}
     ruleset = RuleSet.lazy(tools, groups, decode, len(offsets) - 1)
     ruleset.layered_tools = frozenset(str(t) for t in index["layered"])

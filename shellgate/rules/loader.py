@@ -19,7 +19,9 @@ else:  # pragma: no cover
 
 _RULE_KEYS = {"id", "summary", "why", "severity", "action", "tool", "on", "command",
               "options_with_value", "match", "examples", "known_gaps", "except_tools"}
-_TOOL_KEYS = {"options_with_value", "abbreviations", "style", "help_flags", "aliases"}
+_TOOL_KEYS = {"options_with_value", "abbreviations", "style", "help_flags", "aliases", "payload",
+              "reader", "dialect", "stdin", "interactive", "sql_subcommand", "sql_options",
+              "sql_file_options", "sql_positional"}
 _LIST_KEYS = ("flags", "all_flags", "no_flags", "args", "no_args", "safe_args", "payload",
               "method", "host", "path", "graphql", "port", "verbs", "safe_verbs")
 _MATCH_KEYS = set(_LIST_KEYS) | {"min_args", "max_args", "option_values",
@@ -144,7 +146,35 @@ class _FileLoader:
             help_flags=frozenset(self.strs(None, f"tools.{name}.help_flags",
                                            table.get("help_flags", ["--help"]))),
             aliases=tuple(self.strs(None, f"tools.{name}.aliases", table.get("aliases", []))),
+            **self.registry(name, table),
         )
+
+    def registry(self, name: str, table: dict[str, Any]) -> dict[str, Any]:
+        """The tool-registry keys of a ``[tools.X]`` block, checked against what the engine
+        can read: an unknown payload kind, reader or dialect stops shellgate here rather
+        than leaving the tool's payload unread."""
+        from shellgate.rules.registry import check_entry
+
+        key = f"tools.{name}"
+        entry: dict[str, Any] = {}
+        for field in ("payload", "reader", "dialect", "stdin"):
+            if field in table:
+                value = table[field]
+                if not isinstance(value, str):
+                    raise self.fail(None, f"{key}.{field}",
+                                    f"expected a string, got {type(value).__name__}")
+                entry[field] = value
+        for field in ("sql_subcommand", "sql_options", "sql_file_options"):
+            if field in table:
+                entry[field] = tuple(self.strs(None, f"{key}.{field}", table[field]))
+        for field in ("interactive", "sql_positional"):
+            if field in table:
+                entry[field] = self.boolean(None, f"{key}.{field}", table[field])
+        problem = check_entry(name, entry)
+        if problem is not None:
+            field, message = problem
+            raise self.fail(None, f"{key}.{field}", message)
+        return entry
 
     def rule(self, index: int, table: Any) -> None:
         if not isinstance(table, dict):

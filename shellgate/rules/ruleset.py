@@ -28,6 +28,24 @@ class ToolSpec:
     style: Style = "gnu"
     help_flags: frozenset[str] = frozenset({"--help"})
     aliases: tuple[str, ...] = ()
+    # The tool registry (``shellgate.rules.registry``): what the tool carries and how.
+    payload: str = ""
+    """"" (none), "sql", "mongo", "redis", "http" or "code"."""
+    reader: str = ""
+    """The built-in argv model that finds the payload (default: the tool's own name)."""
+    dialect: str = ""
+    """SQL dialect (sqlglot's name; "generic" when unknown)."""
+    stdin: str = ""
+    """"" (stdin is not a payload), "payload" (read, decided on, replayed) or "unseen-first"
+    (decided unseen first; read only when that allows)."""
+    interactive: bool = False
+    """An interactive session is inspected statement by statement (``surfaces/db_client``)."""
+    sql_subcommand: tuple[str, ...] = ()
+    sql_options: tuple[str, ...] = ()
+    sql_file_options: tuple[str, ...] = ()
+    sql_positional: bool = False
+    """For ``reader = "options"``: the sub-command path that runs SQL, options whose value
+    is SQL or a SQL file, and whether a bare positional with a space is SQL."""
 
 
 @record

@@ -92,10 +92,12 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
 
     config = Config.at(config_dir)
     rules = config.rules()
-    status = _interactive(argv, config)
+    status = _interactive(argv, config, rules)
     if status is not None:
         return status
-    data, decision, redecide = _decide(argv, rules)
+    from shellgate.guard import decide_argv
+
+    data, decision, redecide = decide_argv(argv, rules, _read_file)
     if sealed:
         values = _sealed_values(argv, config, decision, redecide, real)
         if values:  # the touch that unlocked them approved this command too
@@ -103,11 +105,11 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
     if decision.verdict != "allow":
         import shlex
 
-        from shellgate.guard import require_approval
+        from shellgate.guard import Ask, guard
         from shellgate.surfaces.procs import detect_agent
 
-        require_approval(decision, shlex.join(argv), argv, config, config.approval_timeout,
-                         redecide, redeem=True, agent=detect_agent())
+        guard(config, Ask(shlex.join(argv), tuple(argv), redecide, asker=detect_agent,
+                          redeem=True), decision)
     _exec(real, argv, data)
     return REFUSED  # not reached: _exec replaces the process or raises
 
@@ -148,13 +150,13 @@ def _quick_allow(argv: list[str], config_dir: str) -> bool:
     return quick_allow(argv, config_dir)
 
 
-def _interactive(argv: list[str], config: Config) -> int | None:
+def _interactive(argv: list[str], config: Config, rules: RuleSet) -> int | None:
     """Hand an interactive database session (stdin a terminal, no ``-c``/``-e``/``-f``/
     ``--eval`` payload) to ``shellgate.surfaces.db_client.session``, which gates each statement
     typed."""
-    from shellgate.classify.payload import DB_TOOLS
+    from shellgate.rules.registry import interactive_tools
 
-    if argv[0] not in DB_TOOLS or not os.isatty(0):
+    if argv[0] not in interactive_tools(rules) or not os.isatty(0):
         return None
     import importlib
 
@@ -162,53 +164,9 @@ def _interactive(argv: list[str], config: Config) -> int | None:
         clients = importlib.import_module("shellgate.surfaces.db_client.session")
     except ImportError:  # this shellgate has no session inspector: decide as usual
         return None
-    if not clients.is_interactive(argv[0], argv):
+    if not clients.is_interactive(argv[0], argv, rules):
         return None
     return int(clients.run_interactive(argv[0], argv, config))
-
-
-def stdin_mode(argv: list[str]) -> str:
-    """How a shim treats a piped stdin: ``keep`` (never read), ``unseen-first``, ``buffer``."""
-    from shellgate.classify.payload import DB_TOOLS, OTHER_SQL, STDIN_TOOLS
-
-    name = argv[0]
-    if name not in STDIN_TOOLS:
-        return "keep"
-    if name in ("curl", "wget"):
-        return "buffer" if any(_names_stdin(word) for word in argv[1:]) else "unseen-first"
-    if name in DB_TOOLS or name in OTHER_SQL or name == "heroku":
-        return "unseen-first"
-    return "buffer"  # httpie and xh read a piped body unasked; shells and the rest may too
-
-
-def _names_stdin(word: str) -> bool:
-    """Does this curl/wget argument make the tool read standard input?"""
-    if word in ("-", ".") or "@-" in word or word.endswith("=-"):
-        return True
-    return len(word) > 2 and word[0] == "-" and word[1] != "-" and word[-1] in "-."
-
-
-def _decide(argv: list[str], rules: RuleSet) -> tuple[bytes | None, Decision, _Redecide]:
-    """The decision, and the stdin bytes to replay when stdin had to be read for it."""
-    from shellgate.engine import evaluate_argv
-    from shellgate.execute import read_stdin, stdin_is_data
-    from shellgate.values import NO_STDIN, Stdin
-
-    def decider(stdin: Stdin) -> _Redecide:
-        return lambda: evaluate_argv(argv, rules, _read_file, stdin)
-
-    mode = stdin_mode(argv) if stdin_is_data() else "keep"
-    if mode == "keep":
-        redecide = decider(NO_STDIN)
-        return None, redecide(), redecide
-    if mode == "unseen-first":
-        redecide = decider(Stdin(opaque="standard input shellgate has not read"))
-        decision = redecide()
-        if decision.verdict == "allow":
-            return None, decision, redecide
-    data = read_stdin()
-    redecide = decider(Stdin(text=data.decode("utf-8", "surrogateescape")))
-    return data, redecide(), redecide
 
 
 def _read_file(path: str) -> bytes | None:

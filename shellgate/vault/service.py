@@ -31,7 +31,7 @@ PROGRAM = "@program"
 """The pseudo-secret binding the resolved program's path into H."""
 Redecide = Callable[[], Decision]
 ApproveFn = Callable[[Decision, str, list[str], Unlock, Redecide], None]
-"""Runs the approval flow (``gate.require_approval``) with an unlock; raises unless a touch
+"""Runs the approval flow (``guard.guard``) with an unlock; raises unless a touch
 approved, leaving the key's answer in ``Unlock.received``. The redecide callable gives the
 decision again just before the command runs (a changed payload file changes H)."""
 
@@ -62,10 +62,10 @@ def _secrets_decision(command: str) -> Decision:
 def _default_approve(config: Config, timeout: float, agent: str) -> ApproveFn:
     def approve(decision: Decision, command: str, argv: list[str], unlock: Unlock,
                 redecide: Redecide) -> None:
-        from shellgate.guard import require_approval
+        from shellgate.guard import Ask, guard
 
-        require_approval(decision, command, argv, config, timeout, redecide, agent=agent,
-                         unlock=unlock)
+        guard(config, Ask(command, tuple(argv), redecide, asker=lambda: agent, timeout=timeout,
+                          unlock=unlock), decision)
 
     return approve
 

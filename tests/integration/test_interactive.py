@@ -553,7 +553,7 @@ def test_a_client_shimmed_first_on_path_is_left_to_its_shim(tmp_path: Path) -> N
         (directory / "redis-cli").touch(mode=0o755)
     (shims / SHIM_MARKER).touch()
     (real / "redis-cli").rename(real / "mongosh")
-    shimmed = shimmed_clients(f"{real}:{shims}")
+    shimmed = shimmed_clients(f"{real}:{shims}", {"psql", "mysql", "redis-cli", "mongosh"})
     assert shimmed == {"redis-cli"}  # psql is found in real/ first
     assert session_findings(parse("redis-cli"), shimmed) == []
     assert session_findings(parse("psql -h db"), shimmed)

@@ -29,19 +29,19 @@ _GLOB = frozenset("*?[")
 
 def guarded_tools(rules: RuleSet) -> frozenset[str]:
     """Every tool a rule names (and its aliases), plus the payload-carrying clients."""
-    from shellgate.classify.payload import CODE_TOOLS, DB_TOOLS, HTTP_TOOLS, OTHER_SQL
+    from shellgate.rules.registry import payload_tools
 
     names = {tool for rule in rules.rules if rule.on == "command" for tool in rule.tools}
     names |= set(rules.aliases)
-    return frozenset(names | DB_TOOLS | HTTP_TOOLS | CODE_TOOLS | set(OTHER_SQL))
+    return frozenset(names | payload_tools(rules))
 
 
 def stdin_tools() -> frozenset[str]:
     """Tools whose stubs record what they read on stdin (it is part of their payload)."""
-    from shellgate.classify.payload import STDIN_TOOLS
-    from shellgate.parse.wrappers.unwrap import SHELLS
+    from shellgate.rules.registry import stdin_tools as registered
+    from tests.conftest import shipped_rules
 
-    return frozenset(STDIN_TOOLS - SHELLS - {"xargs"})
+    return registered(shipped_rules())
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
     name = base_name(command.argv[0])
     if name is None:
         return []
+    name = ctx.reads_like.get(name, name)
     args = command.argv[1:]
     handler = _SPECIAL.get(name)
     if handler is not None:

@@ -41,19 +41,20 @@ if TYPE_CHECKING:
     from shellgate.surfaces.db_client.split import Ready, StatementBuffer
     from shellgate.values import Decision
 
-INTERACTIVE_CLIENTS = frozenset({"psql", "mysql", "mariadb", "redis-cli", "mongosh", "mongo"})
-"""Clients whose interactive sessions are inspected statement by statement."""
 CONTINUATION = "-> "
 EOF_WAIT_SECONDS = 3.0
 
 
-def is_interactive(tool: str, argv: list[str]) -> bool:
-    """True when ``argv`` starts ``tool`` reading statements from this terminal."""
+def is_interactive(tool: str, argv: list[str], rules: RuleSet) -> bool:
+    """True when ``argv`` starts ``tool`` reading statements from this terminal (and the
+    tool registry marks the client ``interactive``: its sessions are inspected)."""
     from shellgate.payloads.databases.clients import INTERACTIVE, db_payload
+    from shellgate.rules.registry import interactive_tools, reader_of
 
-    if tool not in INTERACTIVE_CLIENTS or not os.isatty(0):
+    if tool not in interactive_tools(rules) or not os.isatty(0):
         return False
-    payload = db_payload(tool, [tool, *argv[1:]], None, False, lambda _path: None)
+    reader = reader_of(rules, tool)[1]
+    payload = db_payload(reader, [reader, *argv[1:]], None, False, lambda _path: None)
     return payload is not None and INTERACTIVE in payload.opaque
 
 
@@ -68,7 +69,9 @@ def run_interactive(tool: str, argv: list[str], config: Config) -> int:
     try:
         rules = config.rules()
         _gate_invocation(argv, config, rules)
-        real = _real_program(tool)
+        from shellgate.execute import find_program
+
+        real = find_program(tool)
         return ClientSession(name, [name, *argv[1:]], config, rules).run(real)
     except ShellgateError as exc:
         say(f"shellgate: {exc.message}")
@@ -78,39 +81,15 @@ def run_interactive(tool: str, argv: list[str], config: Config) -> int:
         return REFUSED
 
 
-def _real_program(tool: str) -> str:
-    """The client bash would run if no shellgate shim were on PATH."""
-    from shellgate.execute import find_real
-
-    skip: list[str] = []
-    for _ in range(64):
-        candidate = find_real(tool, os.environ.get("PATH"), skip)
-        if not _is_shim(candidate):
-            return candidate
-        skip.append(os.path.dirname(candidate))
-    raise ShellgateError(f"{tool}: command not found", 127)
-
-
-def _is_shim(path: str) -> bool:
-    try:
-        from shellgate.execute import is_shim_file
-    except ImportError:
-        return False
-    return bool(is_shim_file(path))
-
-
-
-
 def _gate_invocation(argv: list[str], config: Config, rules: RuleSet) -> None:
     from shellgate.engine import evaluate_argv
-    from shellgate.guard import require_approval
+    from shellgate.guard import Ask, guard
     from shellgate.surfaces.procs import detect_agent
 
     def decide() -> Decision:
         return evaluate_argv(list(argv), rules, read_payload_file)
 
-    require_approval(decide(), shlex.join(argv), list(argv), config, config.approval_timeout,
-                     decide, redeem=True, agent=detect_agent())
+    guard(config, Ask(shlex.join(argv), tuple(argv), decide, asker=detect_agent, redeem=True))
 
 
 class ClientSession:
@@ -214,16 +193,16 @@ class ClientSession:
             return decide([core_finding("internal-error", f"{type(exc).__name__}: {exc}")])
 
     def _submit(self, client: ClientPty, ready: Ready) -> None:
-        from shellgate.guard import require_approval
+        from shellgate.guard import Ask, guard
         from shellgate.surfaces.procs import detect_agent
 
         decision = self.decide(ready.text)
         if decision.verdict != "allow":
             shown = f"{self.tool}> {ready.text.strip()}"
             try:
-                require_approval(decision, shown, list(self.argv), self.config,
-                                 self.config.approval_timeout, lambda: self.decide(ready.text),
-                                 agent=detect_agent())
+                guard(self.config, Ask(shown, tuple(self.argv),
+                                       lambda: self.decide(ready.text), asker=detect_agent),
+                      decision)
             except ShellgateError as exc:
                 say(f"shellgate: {exc.message}")
                 self._clear(client)

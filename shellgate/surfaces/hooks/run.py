@@ -168,7 +168,7 @@ def _approve(request: HookRequest, decision: Decision, config: Config, rules: Ru
     """Gate through the one approval flow; issue a ticket for the shims once approved."""
     from shellgate.approve import tickets
     from shellgate.engine import evaluate
-    from shellgate.guard import Refused, require_approval
+    from shellgate.guard import Ask, Refused, guard
     from shellgate.surfaces.procs import detect_agent
 
     command = request.command or ""
@@ -183,8 +183,9 @@ def _approve(request: HookRequest, decision: Decision, config: Config, rules: Ru
     try:
         if decision.verdict == "gate" and timeout < 1:
             raise Refused("no time was left to wait for a key touch")
-        approved = require_approval(decision, command, ["bash", "-c", command], config,
-                                    max(timeout, 1.0), redecide, agent=detect_agent())
+        approved = guard(config, Ask(command, ("bash", "-c", command), redecide,
+                                     asker=detect_agent, timeout=max(timeout, 1.0)),
+                         decision).approval
     except Refused as exc:
         detail = exc.message.removesuffix("; not run").rsplit(" — ", 1)[-1]
         if decision.verdict == "deny":

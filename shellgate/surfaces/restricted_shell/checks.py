@@ -87,10 +87,8 @@ def interactive_program(command: Command, shimmed: Iterable[str] = ()) -> bool:
     A database client named in ``shimmed`` is not counted: its shim inspects
     every statement typed (:func:`shellgate.surfaces.db_client.session.run_interactive`).
     """
-    from shellgate.surfaces.db_client.session import INTERACTIVE_CLIENTS
-
     name = _name(command)
-    if not reads_terminal(command) or (name in INTERACTIVE_CLIENTS and name in shimmed):
+    if not reads_terminal(command) or name in shimmed:
         return False
     if name in _DB_CLIENTS:
         return _db_interactive(name, command)
@@ -184,14 +182,13 @@ def session_findings(script: Script, shimmed: frozenset[str] = frozenset()) -> l
     return found
 
 
-def shimmed_clients(path: str) -> frozenset[str]:
+def shimmed_clients(path: str, clients: Iterable[str]) -> frozenset[str]:
     """Database clients that ``path`` resolves to a shellgate shim (which inspects what is
-    typed at the client's prompt)."""
+    typed at the client's prompt); ``clients`` are the registry's interactive clients."""
     from shellgate.execute import is_shim_dir
-    from shellgate.surfaces.db_client.session import INTERACTIVE_CLIENTS
 
     out: set[str] = set()
-    for tool in INTERACTIVE_CLIENTS:
+    for tool in clients:
         for directory in path.split(os.pathsep):
             candidate = os.path.join(directory or ".", tool)
             if os.path.isfile(candidate) and os.access(candidate, os.X_OK):

@@ -67,7 +67,9 @@ class Session:
         self.shims_dir = shims_dir
         self.memory = SessionMemory()
         env = child_env(shims_dir)
-        self.shimmed = shimmed_clients(env.get("PATH", ""))
+        from shellgate.rules.registry import interactive_tools
+
+        self.shimmed = shimmed_clients(env.get("PATH", ""), interactive_tools(rules))
         self.child = BashChild(bash, env)
         self._cwd_known = False
 
@@ -172,7 +174,7 @@ class Session:
     def one(self, typed: Typed) -> int | None:
         """Decide on one command and run it when allowed or approved; its status, 126 when
         refused, None when bash has exited."""
-        from shellgate.guard import require_approval
+        from shellgate.guard import Ask, guard
         from shellgate.surfaces.procs import detect_agent
 
         text = typed.text
@@ -180,9 +182,9 @@ class Session:
         approved: dict[str, Any] | None = None
         if decision.verdict != "allow":
             try:
-                approved = require_approval(decision, text, ["bash", "-c", text], self.config,
-                                            self.config.approval_timeout,
-                                            lambda: self.decide(text)[0], agent=detect_agent())
+                approved = guard(self.config, Ask(text, ("bash", "-c", text),
+                                                  lambda: self.decide(text)[0],
+                                                  asker=detect_agent), decision).approval
             except ShellgateError as exc:
                 say(f"shellgate: {exc.message}")
                 return REFUSED

@@ -82,15 +82,10 @@ def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     def decide() -> Decision:
         return evaluate(text, rules, read_payload_file)
 
-    decision = decide()
-    if decision.verdict == "allow":
-        return config, None
-    from shellgate.guard import require_approval
+    from shellgate.guard import Ask, guard
     from shellgate.surfaces.procs import detect_agent
 
-    approved = require_approval(decision, text, argv, config, config.approval_timeout, decide,
-                                agent=detect_agent())
-    return config, approved
+    return config, guard(config, Ask(text, tuple(argv), decide, asker=detect_agent)).approval
 
 
 _CODE_ENV = ("BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PROMPT_COMMAND", "PS0", "PS4")

@@ -16,6 +16,7 @@ from shellgate.config import Config
 from shellgate.engine import evaluate_argv
 from shellgate.errors import ShellgateError
 from shellgate.execute import is_shim_file
+from shellgate.guard import stdin_mode
 from shellgate.install.shims import (
     apply,
     check_python,
@@ -36,7 +37,6 @@ from shellgate.install.startup_files import (
     without_block,
 )
 from shellgate.rules.ruleset import RuleSet
-from shellgate.surfaces.shim import stdin_mode
 from shellgate.values import Stdin
 
 SHIMS = "/opt/my shims/sg"
@@ -141,8 +141,8 @@ def test_interpreters_a_shebang_cannot_hold_are_refused(python: str) -> None:
     (["wget", "--input-file=-"], "buffer"),
     (["xh", "POST", "example.com"], "buffer"),
 ])
-def test_stdin_policy(argv: list[str], mode: str) -> None:
-    assert stdin_mode(argv) == mode
+def test_stdin_policy(rules: RuleSet, argv: list[str], mode: str) -> None:
+    assert stdin_mode(argv, rules) == mode
 
 
 @pytest.mark.parametrize(("argv", "payload"), [
@@ -158,7 +158,7 @@ def test_stdin_policy(argv: list[str], mode: str) -> None:
 def test_unseen_stdin_is_never_allowed_where_its_content_would_gate(
         rules: RuleSet, argv: list[str], payload: str) -> None:
     """What makes ``unseen-first`` safe: stdin judged unread is at least as strict."""
-    assert stdin_mode(argv) == "unseen-first"
+    assert stdin_mode(argv, rules) == "unseen-first"
     seen = evaluate_argv(argv, rules, stdin=Stdin(text=payload))
     unseen = evaluate_argv(argv, rules, stdin=Stdin(opaque="not read"))
     assert seen.verdict != "allow"

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # mypy over the package takes a while; CI runs it
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -21,6 +21,8 @@ from tests.robustness import sandbox as S
 from tests.robustness.bashlex_opinion import bashlex_commands, disagreements
 from tests.robustness.test_differential import corpus_cases, stub_names
 
+pytestmark = pytest.mark.slow  # the edit loop runs -m "not slow"; CI runs all
+
 pytest.importorskip("bashlex")
 
 

@@ -24,8 +24,8 @@ from tests.robustness import sandbox as S
 GENERATED_PER_SEED = 300
 GENERATED_PER_SEED_LONG = 4000
 
-pytestmark = pytest.mark.skipif(S.unavailable() is not None,
-                                reason=f"no bash sandbox: {S.unavailable()}")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(S.unavailable() is not None,
+                                reason=f"no bash sandbox: {S.unavailable()}")]
 
 
 def corpus_cases() -> list[S.Case]:

@@ -30,6 +30,8 @@ from shellgate.values import Decision
 from tests.conftest import shipped_rules
 from tests.robustness import gen
 
+pytestmark = pytest.mark.slow  # the edit loop runs -m "not slow"; CI runs all
+
 ROOT = Path(__file__).resolve().parents[2]
 RULES = shipped_rules()
 DESTRUCTIVE = gen.samples(RULES, "gate")

@@ -17,6 +17,8 @@ import pytest
 
 from shellgate.audit import trail as audit
 
+pytestmark = pytest.mark.slow  # the edit loop runs -m "not slow"; CI runs all
+
 BIN = Path(sys.executable).parent
 CONCURRENT = 200
 GATED_EVERY = 3  # one in three is a force push
@@ -112,6 +114,7 @@ _WRITER = """
 import sys, time
 from pathlib import Path
 from shellgate.audit import trail as audit
+
 path = Path(sys.argv[1])
 i = 0
 while True:

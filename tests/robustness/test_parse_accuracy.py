@@ -7,6 +7,8 @@ import pytest
 
 from shellgate.parse import parse
 
+pytestmark = pytest.mark.slow  # the edit loop runs -m "not slow"; CI runs all
+
 CASES = {
     "$'…' ends at NUL": ("chmod $'-\\0x'R 777 /", ["chmod", "-R", "777", "/"]),
     '$"…" is a string': ('echo $"x"$"y" a$"b"', ["echo", "xy", "ab"]),

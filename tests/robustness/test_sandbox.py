@@ -10,8 +10,8 @@ import pytest
 
 from tests.robustness import sandbox as S
 
-pytestmark = pytest.mark.skipif(S.unavailable() is not None,
-                                reason=f"no bash sandbox: {S.unavailable()}")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(S.unavailable() is not None,
+                                reason=f"no bash sandbox: {S.unavailable()}")]
 
 PROBES = {
     "absolute path": "/usr/bin/rm -rf / && /bin/rm -rf ~",

@@ -78,7 +78,7 @@ def guard(config: Config, ask: Ask, decision: Decision | None = None) -> Cleared
     audit. Returns only when the command may run; raises :class:`Refused` otherwise."""
     if decision is None:
         decision = ask.decide()
-    if decision.verdict == "allow":
+    if decision.verdict == "allow" and not config.state:  # hardened: the broker decides too
         return Cleared(decision)
     approval = _approve(decision, ask.command, list(ask.argv), config,
                         ask.timeout or config.approval_timeout, ask.decide,
@@ -213,7 +213,7 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
         from shellgate.broker.client import guard_approval
 
         return guard_approval(decision.verdict, [path for path, _ in decision.files], command,
-                              argv, timeout, redeem, agent, _tell)
+                              argv, timeout, redeem, agent(), _tell)
     if decision.verdict == "allow":
         return None
     if decision.verdict == "gate" and redeem and unlock is None:

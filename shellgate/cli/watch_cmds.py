@@ -37,7 +37,7 @@ def watch(ctx: click.Context, once: bool, limit: int, interval: float) -> None:
 def wrap(ctx: click.Context, shims_dir: Path | None, argv: tuple[str, ...]) -> None:
     """Run an agent without hooks (Aider, Continue) with SHELL set to the restricted shell:
     shellgate wrap [--shims-dir DIR] -- AGENT-COMMAND…"""
-    from shellgate.surfaces.wrap import exec_agent
+    from shellgate.surfaces.hookless import exec_agent
 
     config: Config = ctx.find_root().obj
     exec_agent(config, list(argv), shims_dir)

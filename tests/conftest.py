@@ -60,3 +60,13 @@ def rules() -> RuleSet:
 
 def decide_text(cmd: str, files: dict[str, str] | None = None) -> Decision:
     return evaluate(cmd, shipped_rules(), mapping_reader(files or {}))
+
+
+@pytest.fixture(autouse=True)
+def _protected_places_per_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Config.at`` registers protected places (``shellgate.protect.places``) for the whole
+    process; each test starts with none, so one test's configuration never changes what
+    another decides."""
+    from shellgate.protect import places
+
+    monkeypatch.setattr(places, "_ROOTS", {})

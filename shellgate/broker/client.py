@@ -160,6 +160,12 @@ def approve(state: HardenedState, *, kind: str, argv: list[str], command: str,
                 os.close(program_fd)
             raise
         if reply.get("result") in ("allow", "approved"):
+            try:
+                _unchanged(index, fds, program)
+            except BrokerError:
+                if program_fd is not None:
+                    os.close(program_fd)
+                raise
             return program_fd
         if program_fd is not None:
             os.close(program_fd)
@@ -169,6 +175,23 @@ def approve(state: HardenedState, *, kind: str, argv: list[str], command: str,
     if reply.get("result") == "error" and isinstance(text, str):
         raise BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
     raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+
+
+def _unchanged(index: dict[str, Any], fds: list[int], program: str | None) -> None:
+    """The paths the program will open still name the files the broker read through the
+    descriptors: a payload file or the program renamed over while the human was asked
+    (content changed in place is caught by the broker's re-read) is refused."""
+    named = dict(index.get("files", {}))
+    if program is not None:
+        named[program] = index["program"]
+    for path, position in named.items():
+        try:
+            now = os.stat(path)
+        except OSError:
+            now = None
+        then = os.fstat(fds[position])
+        if now is None or (now.st_dev, now.st_ino) != (then.st_dev, then.st_ino):
+            raise BrokerError(f"{path} was replaced while the key was being asked; not run")
 
 
 def exec_approved(program_fd: int, argv: list[str], env: dict[str, str] | None = None) -> None:

@@ -142,3 +142,54 @@ def test_unknown_result_is_a_refusal_not_an_allow(tmp_path, monkeypatch):
         client.approve(state, kind="argv", argv=["true"], command="true",
                        program="/bin/true", files=[], agent="", surface="run",
                        redeem=False, timeout=5, tell=lambda line: None)
+
+
+def _approving(swap: Callable[[], None]) -> Callable[[socket.socket], None]:
+    def answer(conn: socket.socket) -> None:
+        _, fds = protocol.receive(conn, protocol.MAX_REQUEST, 2)
+        for fd in fds:
+            os.close(fd)
+        swap()  # what the agent does while the human is asked
+        protocol.send(conn, {"result": "approved", "short": "abcd"}, protocol.MAX_REPLY)
+    return answer
+
+
+def _approve(state: HardenedState, program: str, files: list[str]) -> int | None:
+    return client.approve(state, kind="argv", argv=[program, *files], command="x",
+                          program=program, files=files, agent="", surface="shim",
+                          redeem=False, timeout=5, tell=lambda line: None)
+
+
+@pytest.mark.parametrize("what", ["payload", "program"])
+def test_a_file_renamed_over_during_the_touch_is_refused(tmp_path, monkeypatch, what):
+    state = _state(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    program = tmp_path / "tool"
+    program.write_text("#!/bin/sh\n")
+    payload = tmp_path / "drop.sql"
+    payload.write_text("SELECT 1;")
+    target = payload if what == "payload" else program
+
+    def swap() -> None:
+        evil = tmp_path / "evil"
+        evil.write_text("DROP TABLE users;")
+        os.replace(evil, target)
+
+    gen = _serve(state.layout.socket, _approving(swap))
+    next(gen)
+    with pytest.raises(BrokerError, match="was replaced while the key was being asked"):
+        _approve(state, str(program), ["drop.sql"])
+
+
+def test_unchanged_files_run_through_the_approved_descriptor(tmp_path, monkeypatch):
+    state = _state(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    program = tmp_path / "tool"
+    program.write_text("#!/bin/sh\n")
+    (tmp_path / "drop.sql").write_text("SELECT 1;")
+    gen = _serve(state.layout.socket, _approving(lambda: None))
+    next(gen)
+    fd = _approve(state, str(program), ["drop.sql"])
+    assert fd is not None
+    assert os.path.samestat(os.fstat(fd), os.stat(program))
+    os.close(fd)

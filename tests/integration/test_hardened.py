@@ -246,9 +246,12 @@ def test_restricted_shell_refused_without_touch_and_runs_with_one(hardened):
     assert refused.returncode == 126, refused.stderr
     assert not (hardened.home / "remote.git" / "refs" / "heads" / "main").exists()
     hardened.set_touch(True)
+    before = len(hardened.audit())
     ran = hardened.run(["shellgate-sh", "-c", GATED])
     assert ran.returncode == 0, ran.stderr
     assert (hardened.home / "remote.git" / "refs" / "heads" / "main").exists()
+    # One touch: the git shim inside the approved script redeemed the broker's ticket.
+    assert [r["event"] for r in hardened.audit()[before:]] == ["approved"]
 
 
 def _hook(env: Env, command: str) -> dict[str, object]:

@@ -244,10 +244,11 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
         asker = f" ({request.agent} asks)" if request.agent else ""
         gives = ""
         names = [name for name, _ in request.secrets if not name.startswith("@")]
-        program = dict(request.secrets).get("@program")
+        programs = [path for name, path in request.secrets if name.startswith("@program")]
         if names:
             gives = ("\nshellgate:   and give it the vault secret(s) "
-                     f"{', '.join(names)}" + (f" (program {program})" if program else ""))
+                     f"{', '.join(names)}"
+                     + (f" (program {', '.join(programs)})" if programs else ""))
         _tell(f"shellgate: touch your key to approve [{request.short()}]{asker}: "
               f"{printable(command)}\n"
               f"shellgate:   {first.rule_id}: {first.summary}{gives}")

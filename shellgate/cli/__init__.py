@@ -88,6 +88,12 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
     seconds = timeout or config.approval_timeout
     command, agent = shlex.join(argv), detect_agent()
     program = find_real(argv[0], os.environ.get("PATH"))
+    from shellgate.vault.leasing import try_lease
+
+    leased = try_lease(config, list(argv), decision.verdict, data is not None) \
+        if not requested else None
+    if leased is not None:  # a live lease ran it: no touch, no value in this process
+        raise SystemExit(leased)
     values, _ = VaultService(config, timeout=seconds, agent=agent).secrets_for_run(
         list(argv), command, decision, redecide, requested, program)
     if not values:  # a command that receives secrets was approved (and unlocked) above

@@ -117,6 +117,25 @@ def secrets_rotate(ctx: click.Context, timeout: float | None) -> None:
                    "in (plug it in and rotate again)")
 
 
+@secrets.command("unlock")
+@click.option("--for", "prefixes", multiple=True, required=True,
+              help="A routine command prefix, e.g. 'railway status' (repeatable).")
+@click.option("--hours", type=float, default=8.0, show_default=True,
+              help="How long the lease lasts.")
+@click.option("--timeout", type=click.FloatRange(1, 600), help="Seconds to wait for a touch.")
+@click.pass_context
+def secrets_unlock(ctx: click.Context, prefixes: tuple[str, ...], hours: float,
+                   timeout: float | None) -> None:
+    """Open a lease (one touch): allowed commands starting with a listed prefix get their
+    secrets without a touch each until it expires or Ctrl-C. Run it in your own terminal;
+    gated commands still need their own touch."""
+    from shellgate.vault.leasing import unlock
+    from shellgate.vault.service import VaultService
+
+    config = _config(ctx)
+    unlock(config, VaultService(config, timeout=timeout), prefixes, hours, sys.argv[1:])
+
+
 def _home(home: str | None) -> Path:
     if home:
         return Path(home)

@@ -99,6 +99,11 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
 
     data, decision, redecide = decide_argv(argv, rules, _read_file)
     if sealed:
+        from shellgate.vault.leasing import try_lease
+
+        status = try_lease(config, argv, decision.verdict, data is not None)
+        if status is not None:  # a live lease ran it (no touch, no value in this process)
+            return status
         values = _sealed_values(argv, config, decision, redecide, real)
         if values:  # the touch that unlocked them approved this command too
             _exec(real, argv, data, values)

@@ -210,3 +210,42 @@ def test_a_hook_refuses_a_sealed_tool_without_a_shim_and_defers_to_the_shim(
     after, _ = decision("claude-code", hook(box.config, "claude-code",
                                             claude("railway status", str(work)), work))
     assert after == "allow"
+
+
+def test_a_lease_runs_listed_allowed_commands_without_a_touch_and_nothing_else(
+        world: dict[str, object]) -> None:
+    import signal
+
+    root, config, key = Path(str(world["root"])), world["config"], Path(str(world["key"]))
+    env = world["env"]
+    assert isinstance(env, dict)
+    assert shellgate(world, "secrets", "add", "RAILWAY_TOKEN", "--for", "railway",
+                     stdin=VALUE).returncode == 0
+    holder = subprocess.Popen([tool("shellgate"), "--config", str(config), "secrets",
+                               "unlock", "--for", "railway status", "--hours", "1"],
+                              cwd=root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        assert "lease open" in holder.stdout.readline()
+        set_touch(key, False)  # from now on, anything needing a touch times out
+        script = (f"{tool('shellgate')} --config {config} run -- railway status; "
+                  f"{tool('shellgate')} --config {config} run -- railway status --json; "
+                  "echo AGENT-ENV; env")
+        agent = sh(["bash", "-c", script], root, env)
+        child, _, after = agent.stdout.partition("AGENT-ENV")
+        assert agent.returncode == 0, agent.stderr
+        assert child.count(f"RAILWAY_TOKEN={VALUE}") == 2 and VALUE not in after
+        assert "touch your key" not in agent.stderr
+        for other in (["railway", "up"], ["railway", "status", "run", "printenv"]):
+            refused = shellgate(world, "run", "--timeout", "2", "--", *other)
+            assert refused.returncode == 126 and VALUE not in refused.stdout, other
+        audit = (Path(str(config)) / "audit.jsonl").read_text()
+        assert audit.count('"lease-used"') == 2 and VALUE not in audit
+    finally:
+        holder.send_signal(signal.SIGINT)
+        holder.wait(timeout=30)
+    assert not (Path(str(config)) / "lease.sock").exists()
+    # nothing left listening: the next command asks for a touch again
+    again = shellgate(world, "run", "--timeout", "2", "--", "railway", "status")
+    assert again.returncode == 126

@@ -186,3 +186,23 @@ def test_the_program_must_be_the_tool_and_safe_from_other_users(config: Config, 
     assert values == {"RAILWAY_TOKEN": VALUE}
     added = config.audit_path.read_text()[len(audit):]
     assert good in added and '"@program"' in added  # the program is bound into H
+
+
+def test_no_value_in_reprs_or_tracebacks(config: Config, key: Path) -> None:
+    import traceback
+
+    from shellgate.approve.fido import KeySecret
+    from shellgate.approve.request import Unlock
+    from shellgate.vault import unlocked
+
+    service = VaultService(config, timeout=5)
+    service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])
+    vault = service.file()
+    assert vault is not None
+    secret = KeySecret("cred", b"\x01" * 32)
+    unlock = Unlock((("RAILWAY_TOKEN", "d"),), {"cred": b"\x02" * 32}, secret)
+    opened = unlocked.Unlocked(vault, b"\x03" * 32)  # the wrong data key
+    with pytest.raises(VaultError) as caught:
+        opened.reveal(["RAILWAY_TOKEN"])
+    text = "".join(traceback.format_exception(caught.value)) + repr(opened) + repr(unlock)
+    assert VALUE not in text and "\\x01" not in repr(secret) and "does not decrypt" in text

@@ -95,18 +95,36 @@ def is_shim_file(path: str) -> bool:
     return head.startswith(b"#!") and len(lines) > 1 and lines[1].startswith(SHIM_HEADER)
 
 
+_APPROVED: dict[str, int] = {}
+"""Hardened mode: program path → the descriptor the broker approved it through."""
+
+
+def hold_approved(program: str, fd: int) -> None:
+    """The broker approved ``program`` as read through ``fd``: :func:`exec_real` runs it
+    through that descriptor, so a file put at the path after the touch is never run."""
+    old = _APPROVED.pop(program, None)
+    if old is not None:
+        os.close(old)
+    _APPROVED[program] = fd
+
+
 def exec_real(program: str, argv: list[str], stdin_data: bytes | None,
               extra_env: dict[str, str] | None = None) -> None:
     """Replace this process with ``program``; replay buffered stdin through an unlinked file.
 
     ``extra_env`` (vault secrets) is added to the program's environment only: this process
     becomes the program, so no other process, the caller's shell included, receives it.
+    A program the broker approved (:func:`hold_approved`) is run through its descriptor.
     """
     if stdin_data is not None:
         fd = _anonymous_file(stdin_data)
         os.dup2(fd, 0)
         os.close(fd)
+    held = _APPROVED.pop(program, None)
     try:
+        if held is not None:
+            os.set_inheritable(held, True)  # a #! script's interpreter opens /dev/fd/N
+            os.execve(held, argv, {**os.environ, **(extra_env or {})})
         if extra_env:
             os.execve(program, argv, {**os.environ, **extra_env})
         os.execv(program, argv)

@@ -194,13 +194,6 @@ def _unchanged(index: dict[str, Any], fds: list[int], program: str | None) -> No
             raise BrokerError(f"{path} was replaced while the key was being asked; not run")
 
 
-def exec_approved(program_fd: int, argv: list[str], env: dict[str, str] | None = None) -> None:
-    """Run exactly the program file the broker approved: exec through its descriptor (a
-    path could be replaced between the touch and the exec; the open file cannot)."""
-    os.set_inheritable(program_fd, True)  # a #! script is run by its interpreter via /dev/fd
-    os.execve(program_fd, argv, os.environ if env is None else env)
-
-
 def guard_approval(decision_verdict: str, files: list[str], command: str, argv: list[str],
                    timeout: float, redeem: bool, agent: str,
                    tell: Callable[[str], None]) -> dict[str, Any] | None:
@@ -222,8 +215,10 @@ def guard_approval(decision_verdict: str, files: list[str], command: str, argv: 
                  program=program, files=files, agent=agent,
                  surface="hook" if agent and script else "shell" if script else "shim",
                  redeem=redeem, timeout=timeout, tell=tell)
-    if fd is not None:
-        os.close(fd)
+    if fd is not None and program is not None:
+        from shellgate.execute import hold_approved
+
+        hold_approved(program, fd)  # the surface's exec runs the approved file, not the path
     if decision_verdict == "allow":
         return None
     return {"request": {"command": command, "argv": argv}, "approval": {"broker": True}}

@@ -127,11 +127,19 @@ class Config:
     def patterns_dir(self) -> Path:
         return self.directory / "patterns"
 
-    def rules(self, write_cache: bool = True) -> RuleSet:
+    def rules(self, write_cache: bool = True, exceptions: str = "here") -> RuleSet:
         """The policy in force here: shipped packs, the user's pattern files, and the
         project files above the working directory (``shellgate.rules.policy``); a broken
         file raises RuleFileError. When the user has scoped exceptions, the rule set
-        carries the facts they are checked against (``shellgate.rules.where``)."""
+        carries the facts they are checked against (``shellgate.rules.where``):
+
+        - ``here``: the command runs in a fresh process from this one's working directory
+          and environment (shims, ``run``, ``shellgate-sh -c``, ``check``);
+        - ``no-tilde``: as ``here``, but ``~`` is never trusted (an agent hook: the agent's
+          shell session may have set its own HOME);
+        - ``off``: no exception applies (the command runs in a process whose directory and
+          variables shellgate does not follow line by line: the interactive shell, a
+          database client session, the broker deciding for another process)."""
         from shellgate.engine import engine_only_tools
         from shellgate.rules.cache import load_cached
         from shellgate.rules.index import layer_files
@@ -142,10 +150,10 @@ class Config:
             raise ConfigError(f"cannot find the working directory: {exc.strerror}") from exc
         rules = load_cached(layer_files(self.root, cwd), self.root, engine_only_tools,
                             self.accepted, write_cache)
-        if rules.exceptions:
+        if rules.exceptions and exceptions != "off":
             from shellgate.rules.where import edge_where
 
-            rules.where = edge_where()
+            rules.where = edge_where(trust_tilde=exceptions == "here")
         return rules
 
     def accepted(self) -> dict[str, str]:

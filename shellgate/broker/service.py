@@ -149,7 +149,7 @@ def decide(service: Service, inputs: Inputs) -> Decision:
     """The engine's decision, payload files read through the client's descriptors."""
     from shellgate.engine import evaluate, evaluate_argv
 
-    rules = service.config().rules()
+    rules = service.config().rules(exceptions="off")  # the client's cwd is not ours
 
     def read_file(path: str) -> bytes | None:
         fd = inputs.files.get(path)

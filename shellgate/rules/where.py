@@ -25,10 +25,10 @@ def real_home() -> str | None:
         return None
 
 
-def edge_where() -> Where | None:
-    """Facts for a command about to run here. ``~`` is trusted only when the environment's
-    HOME (what the shell will expand ``~`` to) is the real user's home; None when the
-    working directory cannot be found."""
+def edge_where(trust_tilde: bool = True) -> Where | None:
+    """Facts for a command about to run here. ``~`` is trusted only when asked and the
+    environment's HOME (what the shell will expand ``~`` to) is the real user's home; None
+    when the working directory cannot be found."""
     import time
 
     try:
@@ -37,7 +37,8 @@ def edge_where() -> Where | None:
         return None
     home = real_home()
     env_home = os.environ.get("HOME")
-    if home is not None and env_home is not None and os.path.realpath(env_home) != home:
+    if not trust_tilde or (home is not None and env_home is not None
+                            and os.path.realpath(env_home) != home):
         home = None
     return Where(cwd, time.strftime("%Y-%m-%d"), home, os.path.realpath, expand)
 

@@ -67,7 +67,7 @@ def run_interactive(tool: str, argv: list[str], config: Config) -> int:
     """
     name = tool.rsplit("/", 1)[-1]
     try:
-        rules = config.rules()
+        rules = config.rules(exceptions="off")
         _gate_invocation(argv, config, rules)
         from shellgate.execute import find_program
 

@@ -134,7 +134,7 @@ def _decide(request: HookRequest, load: Callable[[], Config], started: float,
 
     config = load()
     command = request.command
-    rules = config.rules()
+    rules = config.rules(exceptions="no-tilde")  # the agent's shell keeps its own HOME
     decision = evaluate(command, rules, read_payload_file)
     if decision.verdict == "allow":
         return Verdict("allow")

@@ -49,7 +49,7 @@ def run_session(config_dir: str | None, shims_dir: str | None = None) -> int:
     from shellgate.execute import find_real
 
     config = Config.at(config_dir)
-    rules = config.rules()
+    rules = config.rules(exceptions="off")  # bash's cwd and variables live in the child
     skip = [shims_dir] if shims_dir else []
     bash = find_real("bash", os.environ.get("PATH"), skip)
     return Session(config, rules, bash, shims_dir).run()

@@ -291,3 +291,34 @@ def test_acceptance_state_and_project_files_key_the_quick_index(tmp_path: Path,
     rules = Config.at(tmp_path / "config").rules()
     assert not quick_allow(["frobctl", "list"], config)  # now a rule: never fast-pathed
     assert evaluate("frobctl list", rules).rule_ids == ["project.frob"]
+
+
+def test_surfaces_that_do_not_run_here_get_no_or_fewer_facts(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             ) -> None:
+    """The interactive shell, database sessions and the broker decide for a process whose
+    directory shellgate does not follow: no exception applies there; a hook never trusts
+    ``~`` (the agent's shell session keeps its own HOME)."""
+    from shellgate.config import Config
+    from shellgate.rules.where import real_home
+
+    text = ('[[exception]]\nrule = "fs.rm-recursive"\npaths = ["' + str(tmp_path) +
+            '/work/**"]\nwhy = "w"\n')
+    patterns = tmp_path / "config" / "patterns"
+    patterns.mkdir(parents=True)
+    (patterns / "a.toml").write_text(text)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HOME", real_home() or "/")
+    accepted = {str(patterns / "a.toml"): digest(text)}
+    monkeypatch.setattr(Config, "accepted", lambda self: accepted)
+    config = Config.at(tmp_path / "config")
+    here = config.rules()
+    assert here.where is not None and here.where.home is not None
+    assert evaluate("rm -rf data", here).verdict == "allow"
+    hook = config.rules(exceptions="no-tilde")
+    assert hook.where is not None and hook.where.home is None
+    assert evaluate("rm -rf data", hook).verdict == "allow"
+    off = config.rules(exceptions="off")
+    assert off.where is None and off.exceptions
+    assert evaluate("rm -rf data", off).verdict == "gate"

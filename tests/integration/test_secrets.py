@@ -249,3 +249,21 @@ def test_a_lease_runs_listed_allowed_commands_without_a_touch_and_nothing_else(
     # nothing left listening: the next command asks for a touch again
     again = shellgate(world, "run", "--timeout", "2", "--", "railway", "status")
     assert again.returncode == 126
+
+
+def test_the_restricted_shell_relies_on_the_shim_and_never_holds_the_value(
+        tmp_path: Path) -> None:
+    from tests.integration.test_shims import Box
+
+    box = Box(tmp_path)
+    box.install("--tools", "railway")
+    box.enroll()
+    box.stub("railway", "env")
+    assert box.run([tool("shellgate"), "--config", str(box.config), "secrets", "add",
+                    "RAILWAY_TOKEN", "--for", "railway"], stdin=VALUE.encode()).returncode == 0
+    result = box.run([str(box.shims / "shellgate-sh"), "-c",
+                      "railway status; echo SHELL-ENV; env"])
+    child, _, shell = result.stdout.decode().partition("SHELL-ENV")
+    assert result.returncode == 0, result.stderr
+    assert f"RAILWAY_TOKEN={VALUE}" in child and VALUE not in shell
+    assert result.stderr.decode().count("touch your key") == 1

@@ -32,6 +32,7 @@ SAFE_VIA = frozenset({"sudo", "doas", "env", "nohup", "nice", "ionice", "time", 
                       "stdbuf", "command", "bash -c", "sh -c", "dash -c", "zsh -c",
                       "ksh -c"})
 """Wrappers that run the inner command here, in the same directory."""
+_WRAPPER_NAMES = frozenset(v.split(" ")[0] for v in SAFE_VIA)
 _CHDIR_WRAPPERS = frozenset({"sudo", "doas", "env"})
 """Wrappers that can change the directory or root with an option (-C, -D, -R, --chdir)."""
 COMPANIONS = frozenset({"echo", "true", "false", ":", "pwd", "test", "[", "ls", "cat",
@@ -66,9 +67,21 @@ def waive(script: Script, found: list[tuple[Command, list[Finding]]],
                                   finding.severity, "allow", finding.command, finding.via,
                                   f"exception {match.source}"))
     acting = {id(c) for c, fs in found if fs}
-    if not all(id(c) in acting or _companion(c) for c in script.commands):
+    wrappers_seen_into = _unwrapped(script)
+    if not all(id(c) in acting or _companion(c, wrappers_seen_into) for c in script.commands):
         return kept, []
     return [], waived
+
+
+def _unwrapped(script: Script) -> bool:
+    """Every wrapper on the line was seen into: for each ``nice …`` (``sudo …``, ``bash -c
+    …``) there is a command the parser found inside it. A wrapper the parser could not
+    unwrap runs a command nobody checked."""
+    from collections import Counter
+
+    inner = Counter((c.via[:-1], c.via[-1].split(" ")[0]) for c in script.commands if c.via)
+    wrappers = Counter((c.via, c.name) for c in script.commands if c.name in _WRAPPER_NAMES)
+    return all(inner[key] >= count for key, count in wrappers.items())
 
 
 def _applies(finding: Finding, command: Command, subjects: tuple[str, ...] | None,
@@ -92,15 +105,17 @@ def _args_covered(words: tuple[Word, ...], globs: tuple[str, ...]) -> bool:
                for w in words)
 
 
-def _companion(command: Command) -> bool:
-    """A wrapper with no directory option, or a command from :data:`COMPANIONS`."""
+def _companion(command: Command, wrappers_seen_into: bool) -> bool:
+    """A wrapper the parser saw into, with no directory option; or a command from
+    :data:`COMPANIONS`."""
     name = command.name
     if name is None or (command.via and any(v not in SAFE_VIA for v in command.via)):
         return False
-    if name in _CHDIR_WRAPPERS:
-        return not any(w.value is None or _chdir_option(w.value) for w in command.argv[1:])
-    if name in {v.split(" ")[0] for v in SAFE_VIA}:
-        return all(w.value is not None for w in command.argv)
+    if name in _WRAPPER_NAMES:
+        if not wrappers_seen_into or any(w.value is None for w in command.argv):
+            return False
+        return name not in _CHDIR_WRAPPERS or not any(_chdir_option(str(w.value))
+                                                      for w in command.argv[1:])
     return name in COMPANIONS
 
 

@@ -73,6 +73,10 @@ def ruleset(*exceptions: RuleException, at: Where | None = None) -> RuleSet:
     ("rm -rf data && git push --force", "/home/u/scratch", "gate"),  # another rule: not waived
     ("rm -rf data > /etc/x", "/home/u/scratch", "gate"),
     ("rm -rf -- -data", "/home/u/scratch", "allow"),
+    ("nice -n 5 mkdir x && rm -rf data", "/home/u/scratch", "allow"),
+    ("nice -n 5 ln -s /etc x && rm -rf data", "/home/u/scratch", "gate"),
+    ("sudo -s; rm -rf data", "/home/u/scratch", "gate"),     # a wrapper nothing was seen in
+    ("timeout 5; rm -rf data", "/home/u/scratch", "gate"),
 ])
 def test_scope_decides(command: str, cwd: str, verdict: str) -> None:
     decision = evaluate(command, ruleset(SCRATCH, at=where(cwd)))

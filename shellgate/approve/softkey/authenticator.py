@@ -138,6 +138,13 @@ def _field(state: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
+def _optional_flag(state: dict[str, Any], name: str) -> bool:
+    value = state.get(name, False)
+    if not isinstance(value, bool):
+        raise SoftKeyError(f"the soft key is damaged: field {name!r} is not a bool")
+    return value
+
+
 class SoftAuthenticator:
     """The key's state machine: master key, counter, simulated user, command log.
 
@@ -163,6 +170,10 @@ class SoftAuthenticator:
             raise SoftKeyError(f"the soft key is damaged: {exc}") from exc
         if len(self._master) != 32 or len(self.aaguid) != 16 or not 0 <= self.counter < 2**32:
             raise SoftKeyError("the soft key is damaged: bad master key, aaguid or counter")
+        # Optional modes (absent from most key files): a PIN is set (a CTAP 2.0 key then
+        # wants it to make credentials), or user verification is demanded for everything.
+        self.pin_set = _optional_flag(state, "pin_set")
+        self.always_uv = _optional_flag(state, "always_uv")
         self.presence: Presence = presence or (AutoTouch() if self.touch else NeverTouch())
         self.persist = persist
         self.advance: Callable[[], int] | None = None
@@ -171,10 +182,11 @@ class SoftAuthenticator:
 
     def state(self) -> dict[str, Any]:
         """The JSON-ready state, as stored in a key file."""
+        modes = {name: True for name in ("pin_set", "always_uv") if getattr(self, name)}
         return {"kind": SOFT_KIND, "version": SOFT_VERSION, "touch": self.touch,
                 "ctap2": self.ctap2, "master_key": b64(self._master),
                 "counter": self.counter, "aaguid": self.aaguid.hex(),
-                "hmac_secret": self.hmac_secret}
+                "hmac_secret": self.hmac_secret, **modes}
 
     def _save(self) -> None:
         if self.persist is not None:

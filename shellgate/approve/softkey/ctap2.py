@@ -107,10 +107,16 @@ def _options(params: Params, key: int) -> dict[str, bool]:
 
 
 def _no_pin(auth: SoftAuthenticator, params: Params, key: int,
-            event: threading.Event | None, on_keepalive: KeepAlive) -> None:
-    """This key has no PIN: an empty pinUvAuthParam is a "touch to select" probe."""
+            event: threading.Event | None, on_keepalive: KeepAlive, *,
+            making: bool = False) -> None:
+    """This key takes no PIN: an empty pinUvAuthParam is a "touch to select" probe. In
+    its PIN modes it refuses what would need one, before looking for credentials."""
     value = params.get(key)
     if value is None:
+        if auth.always_uv:
+            raise CtapError(ERR.PUAT_REQUIRED if auth.pin_set else ERR.PIN_NOT_SET)
+        if making and auth.pin_set:  # a CTAP 2.0 key with a PIN (no makeCredUvNotRqd)
+            raise CtapError(ERR.PUAT_REQUIRED)
         return
     if value == b"":
         auth.require_presence(event, on_keepalive)
@@ -136,6 +142,10 @@ def get_info(auth: SoftAuthenticator, params: Params, details: Details,
         info[2] = [soft_hmac.NAME]
         info[4]["clientPin"] = False
         info[6] = list(soft_hmac.PROTOCOLS)
+    if auth.pin_set or auth.always_uv:  # the PIN modes
+        info[4]["clientPin"] = auth.pin_set
+    if auth.always_uv:
+        info[4]["alwaysUv"] = True
     return info
 
 
@@ -162,7 +172,7 @@ def make_credential(auth: SoftAuthenticator, params: Params, details: Details,
         raise CtapError(ERR.UNSUPPORTED_OPTION)
     if options.get("up") is False:
         raise CtapError(ERR.INVALID_OPTION)
-    _no_pin(auth, params, 8, event, on_keepalive)
+    _no_pin(auth, params, 8, event, on_keepalive, making=True)
     rp_hash = rp_id_hash(rp_id)
     if any(auth.unwrap(cid, rp_hash) is not None for cid in _descriptors(params, 5)):
         auth.require_presence(event, on_keepalive)

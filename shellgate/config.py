@@ -55,7 +55,8 @@ def config_directory(directory: str | Path | None) -> str:
 
 
 DEFAULT_APPROVAL_TIMEOUT = 60.0
-_SETTINGS = {"approval_timeout": (int, float), "hardened": (bool,)}
+_SETTINGS = {"approval_timeout": (int, float), "hardened": (bool,),
+             "allow_software_keys": (bool,)}
 
 
 @record
@@ -69,6 +70,8 @@ class Config:
     hardened: bool = False
     state: str = ""
     """Hardened mode: the broker's state directory (audit trail); empty in personal mode."""
+    allow_software_keys: bool = False
+    """``allow_software_keys = true`` in config.toml (``enroll --soft`` writes it)."""
 
     @classmethod
     def at(cls, directory: str | Path | None) -> Config:
@@ -90,7 +93,8 @@ class Config:
         timeout = float(settings.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT))
         if not 1 <= timeout <= 600:
             raise ConfigError("config.toml: approval_timeout must be between 1 and 600 seconds")
-        return cls(base, timeout, bool(settings.get("hardened", False)))
+        return cls(base, timeout, bool(settings.get("hardened", False)),
+                   allow_software_keys=settings.get("allow_software_keys") is True)
 
     @classmethod
     def _hardened(cls, marker: str, directory: str | Path | None) -> Config:
@@ -112,6 +116,16 @@ class Config:
         from pathlib import Path
 
         return Path(self.root)
+
+    @property
+    def accepts_software_keys(self) -> bool:
+        """Software keys approve only where ``config.toml`` says ``allow_software_keys =
+        true``, and never in hardened mode (whose broker has its own rule)."""
+        return self.allow_software_keys and not self.hardened and not self.state
+
+    @property
+    def settings_path(self) -> Path:
+        return self.directory / SETTINGS_NAME
 
     @property
     def keys_path(self) -> Path:

@@ -268,7 +268,7 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
                 notify.notify(*notify.pending_message(json.loads(pending.read_text("utf-8"))))
             assertion, key_secret = fido.get_assertion_unlocking(
                 credentials, request.digest(), remaining, prompt,
-                unlock.salts if unlock else {})
+                unlock.salts if unlock else {}, allow_soft=config.accepts_software_keys)
         except fido.ApprovalError as exc:
             event = "timeout" if "timed out" in exc.message else "refused"
             if not credentials:
@@ -291,7 +291,8 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
             used = {str(r.get("request", {}).get("nonce"))
                     for r in audit.read(config.audit_path) if "approval" in r}
             credential, counter = verify_assertion(assertion, request, expected,
-                                                   store.load(), used, int(time.time()))
+                                                   store.load(), used, int(time.time()),
+                                                   allow_soft=config.accepts_software_keys)
         except VerifyError as exc:
             _audit(config, "refused", decision, command, request=request.to_json(),
                    reason=exc.message)
@@ -306,7 +307,8 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
             unlock.received = key_secret
         approval = {"credential_id": credential.credential_id,
                     "auth_data": b64(assertion.auth_data),
-                    "signature": b64(assertion.signature), "counter": counter}
+                    "signature": b64(assertion.signature), "counter": counter,
+                    "key": "hardware" if credential.kind == "hardware" else "software"}
         _audit(config, "approved", decision, command, request=request.to_json(),
                approval=approval, agent=request.agent)
     return {"request": request.to_json(), "approval": approval}

@@ -64,12 +64,16 @@ def check_signature(assertion: Assertion, request: ApprovalRequest,
 
 def verify_assertion(assertion: Assertion, request: ApprovalRequest, expected: ApprovalRequest,
                      credentials: Sequence[Credential], used_nonces: Container[str],
-                     now: int) -> tuple[Credential, int]:
+                     now: int, *, allow_soft: bool = False) -> tuple[Credential, int]:
     """Everything ``check_signature`` checks, plus: the request is exactly the one about
-    to run, the counter went up, the nonce is fresh and unused."""
+    to run, the counter went up, the nonce is fresh and unused, and a software key
+    approves only with ``allow_soft``."""
     if not hmac.compare_digest(request.digest(), expected.digest()):
         raise VerifyError("the approval is for a different command")
     credential, counter = check_signature(assertion, request, credentials)
+    if credential.kind != "hardware" and not allow_soft:
+        raise VerifyError(f"key {credential.short_id} is a software key, and this "
+                          "configuration does not accept software keys")
     if (counter or credential.sign_count) and counter <= credential.sign_count:
         raise VerifyError(f"the key's signature counter went backwards ({counter} after "
                           f"{credential.sign_count}): a cloned key or a replay")

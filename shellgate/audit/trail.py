@@ -264,7 +264,22 @@ def format_record(record: Mapping[str, Any]) -> str:
     approval = record.get("approval")
     if isinstance(approval, Mapping):
         parts.append("key " + _text(approval.get("credential_id", "?"))[:12])
+        kind = key_kind(record)
+        if kind != "hardware":  # said so, or an older record that did not say
+            parts.append("SOFTWARE" if kind == "software" else "(key kind not recorded)")
+    elif record.get("kind") == "soft":
+        parts.append("SOFTWARE key")
     return "  ".join(parts)
+
+
+def key_kind(record: Mapping[str, Any]) -> str | None:
+    """"software" or "hardware" as an approval record says (the approval's ``key``, or the
+    broker's ``key_kind``), or None when it does not say."""
+    approval = record.get("approval")
+    said = approval.get("key") if isinstance(approval, Mapping) else None
+    if said is None and record.get("key_kind") in ("soft", "hardware"):
+        said = "software" if record["key_kind"] == "soft" else "hardware"
+    return said if isinstance(said, str) else None
 
 
 def _utc(value: Any) -> str:

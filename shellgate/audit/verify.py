@@ -25,6 +25,7 @@ from shellgate.audit.trail import (
     GENESIS,
     AuditReport,
     canonical,
+    key_kind,
     parse_line,
     record_hash,
 )
@@ -131,6 +132,12 @@ class _Approvals:
             credential, counter = check_signature(assertion, request, self.credentials)
         except VerifyError as exc:
             raise _Bad(f"{prefix}: {exc.message}") from exc
+        kind = key_kind(record)
+        if credential.kind != "hardware" and kind != "software":
+            raise _Bad(f"{prefix}: key {credential.short_id} is a software key, and the "
+                       "record does not say SOFTWARE")
+        if kind not in (None, "software", "hardware"):
+            raise _Bad(f"{prefix}: the record's key kind {kind!r} is not one shellgate writes")
         if recorded is not None and recorded != counter:
             raise _Bad(f"{prefix}: the recorded counter {recorded} is not the signed "
                        f"counter {counter}")

@@ -118,8 +118,9 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
         say({"result": "waiting", "short": request.short(), "rule": first.rule_id,
              "summary": first.summary})
         try:
+            # usable_credentials kept a software key only if root named it --test-key
             assertion = fido.get_assertion(credentials, request.digest(), inputs.timeout,
-                                           lambda: None)
+                                           lambda: None, allow_soft=True)
         except fido.ApprovalError as exc:
             event = "timeout" if "timed out" in exc.message else "refused"
             _record(service, event, decision, inputs.command, request=request.to_json(),
@@ -135,7 +136,7 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
                     for r in audit.read(service.audit_path) if "approval" in r}
             credential, counter = verify_assertion(
                 assertion, request, expected_request(request, after, program),
-                credentials, used, now())
+                credentials, used, now(), allow_soft=True)
         except VerifyError as exc:
             _record(service, "refused", decision, inputs.command, request=request.to_json(),
                     reason=exc.message)
@@ -143,7 +144,8 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
         _save_counter(service, credential.credential_id, counter)
         approval = {"credential_id": credential.credential_id,
                     "auth_data": b64(assertion.auth_data),
-                    "signature": b64(assertion.signature), "counter": counter}
+                    "signature": b64(assertion.signature), "counter": counter,
+                    "key": "hardware" if credential.kind == "hardware" else "software"}
         record = _record(service, "approved", decision, inputs.command,
                          request=request.to_json(), approval=approval, agent=inputs.agent,
                          key_kind="soft" if credential.kind == "soft" else "hardware")

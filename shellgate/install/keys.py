@@ -40,17 +40,16 @@ def enroll(config: Config, label: str, soft_file: str | None, timeout: float,
             create_soft_key(path, touch=True)
         device = fido.soft_device(str(path))
         file_name = str(path)
-    else:
-        devices = fido.hardware_devices()
-        if not devices:
-            raise fido.ApprovalError(fido.NO_KEY)
-        device, file_name = devices[0], ""
+    else:  # every key plugged in is asked; the one the human touches is enrolled
+        device, file_name = None, ""
 
     def prompt() -> None:
-        _tell("shellgate: touch the key you are enrolling")
+        _tell("shellgate: touch the key you want to enrol")
 
     credential = fido.make_credential(device, current_user(), label or _default_label(soft_file),
                                       existing, timeout, prompt, soft_file=file_name)
+    if soft_file is not None:
+        allow_software_keys(config)
     store.add(credential)
     decision = decide([core_finding("key-management", command)])
     _audit(config, "enrolled", decision, command, credential_id=credential.credential_id,
@@ -67,6 +66,31 @@ def remove(config: Config, prefix: str, timeout: float, argv: list[str]) -> Cred
     decision = decide([core_finding("key-management", command)])
     _audit(config, "key-removed", decision, command, credential_id=removed.credential_id)
     return removed
+
+
+ALLOW_SOFT_SETTING = "allow_software_keys"
+
+
+def allow_software_keys(config: Config) -> None:
+    """Say in ``config.toml`` that software keys may approve (``enroll --soft`` does, a
+    change the human approved with a touch once a key is enrolled). Only this file can
+    say it: no flag or environment variable does, and hardened mode ignores it."""
+    import re
+
+    from shellgate.approve.keystore import write_atomic
+
+    path = config.settings_path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    line = f"{ALLOW_SOFT_SETTING} = true"
+    pattern = re.compile(rf"^[ \t]*{ALLOW_SOFT_SETTING}[ \t]*=.*$", re.MULTILINE)
+    if pattern.search(text):
+        text = pattern.sub(line, text, count=1)
+    else:
+        text += ("" if not text or text.endswith("\n") else "\n") + line + "\n"
+    write_atomic(path, text, 0o644)
 
 
 def _default_label(soft_file: str | None) -> str:

@@ -61,7 +61,7 @@ def untouched(enrolled: tuple[Path, Path]) -> Path:
     data = json.loads(key.read_text())
     data["touch"] = False
     key.write_text(json.dumps(data))
-    (config / "config.toml").write_text("approval_timeout = 2\n")
+    (config / "config.toml").write_text("allow_software_keys = true\napproval_timeout = 2\n")
     return config
 
 
@@ -294,7 +294,7 @@ def test_the_installed_hook_line_gates(agent: str, tmp_path: Path, work: Path,
     data = json.loads(key.read_text())
     data["touch"] = False
     key.write_text(json.dumps(data))
-    (config / "config.toml").write_text("approval_timeout = 2\n")
+    (config / "config.toml").write_text("allow_software_keys = true\napproval_timeout = 2\n")
     assert decision(agent, run(p.BUILDERS[agent](GATED, str(work))))[0] == "deny"
     broken = run(p.BUILDERS[agent]("ls", str(work)), command.replace(sys.executable,
                                                                      "/nonexistent/python"))
@@ -338,7 +338,7 @@ def test_removing_or_redirecting_the_hook_needs_the_enrolled_key(
     data = json.loads(key.read_text())
     data["touch"] = False
     key.write_text(json.dumps(data))
-    (config / "config.toml").write_text("approval_timeout = 2\n")
+    (config / "config.toml").write_text("allow_software_keys = true\napproval_timeout = 2\n")
     refused = cli(config, "hook-uninstall", "claude-code", "--home", str(home), cwd=tmp_path)
     assert refused.returncode == 126 and "core.hook-config" in refused.stderr
     evil = tmp_path / "evil"  # a config dir whose (first) key needs no approval to enrol

@@ -47,21 +47,23 @@ def _write(path: Path, lines: list[bytes]) -> None:
 
 
 class _Key:
-    """A software ES256 key signing authData ‖ H as a FIDO2 authenticator would."""
+    """An ES256 key signing authData ‖ H as a FIDO2 authenticator would (enrolled as the
+    hardware key it stands in for, unless ``kind`` says otherwise)."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "hardware") -> None:
         self.private = ec.generate_private_key(ec.SECP256R1())
         cose = ES256.from_cryptography_key(self.private.public_key())  # type: ignore[no-untyped-call]
         self.credential = Credential(credential_id=b64(os.urandom(16)),
                                      public_key=b64(cbor.encode(cose)), rp_id=RP_ID,
-                                     label="test key", kind="soft")
+                                     label="test key", kind=kind)
+        self.kind = "hardware" if kind == "hardware" else "software"
 
     def approve(self, request: ApprovalRequest, counter: int) -> dict[str, Any]:
         auth_data = (hashlib.sha256(RP_ID.encode()).digest() + b"\x01"
                      + counter.to_bytes(4, "big"))
         signature = self.private.sign(auth_data + request.digest(), ec.ECDSA(hashes.SHA256()))
         return {"credential_id": self.credential.credential_id, "auth_data": b64(auth_data),
-                "signature": b64(signature), "counter": counter}
+                "signature": b64(signature), "counter": counter, "key": self.kind}
 
 
 def _request(command: str = "railway volume delete prod-db",
@@ -441,8 +443,9 @@ def test_approvals_from_the_software_authenticator_verify(tmp_path: Path) -> Non
     approvals = []
     for command in ("railway volume delete prod-db", "dropdb prod"):
         request = _request(command)
-        assertion = fido.get_assertion([credential], request.digest(), 10, lambda: None)
-        approval = {"credential_id": assertion.credential_id,
+        assertion = fido.get_assertion([credential], request.digest(), 10, lambda: None,
+                                       allow_soft=True)
+        approval = {"credential_id": assertion.credential_id, "key": "software",
                     "auth_data": b64(assertion.auth_data),
                     "signature": b64(assertion.signature),
                     "counter": int.from_bytes(assertion.auth_data[33:37], "big")}
@@ -479,3 +482,41 @@ def test_show_escapes_terminal_control_characters(tmp_path: Path) -> None:
     (line,) = audit.show(path)
     assert "\x1b" not in line and "\n" not in line
     assert "ls\\n\\x1b[2Jrm -rf /" in line
+
+
+# --- software keys -----------------------------------------------------------------------
+
+def test_a_software_approval_is_shown_as_software_and_verifies(tmp_path: Path) -> None:
+    soft = _Key("soft")
+    path = tmp_path / AUDIT_FILE
+    request = _request()
+    audit.append(path, _approved(request, soft.approve(request, 1)))
+    assert audit.show(path)[-1].endswith(f"key {soft.credential.short_id}  SOFTWARE")
+    report = audit.verify(path, [soft.credential])
+    assert (report.ok, report.records) == (True, 1)
+
+
+@pytest.mark.parametrize("claim", ["hardware", None])
+def test_a_software_approval_not_marked_software_fails_verify(tmp_path: Path,
+                                                              claim: str | None) -> None:
+    soft = _Key("soft")
+    path = tmp_path / AUDIT_FILE
+    request = _request()
+    approval = soft.approve(request, 1)
+    if claim is None:
+        del approval["key"]
+    else:
+        approval["key"] = claim
+    audit.append(path, _approved(request, approval))
+    report = audit.verify(path, [soft.credential])
+    assert (report.ok, report.first_bad) == (False, 1)
+    assert "is a software key, and the record does not say SOFTWARE" in report.reason
+    assert "SOFTWARE" not in audit.show(path)[-1]
+
+
+def test_an_enrolment_of_a_software_key_is_shown_as_software(tmp_path: Path) -> None:
+    path = tmp_path / AUDIT_FILE
+    audit.append(path, {"time": T0, "event": "enrolled", "decision": "gate",
+                        "command": "shellgate enroll --soft k.json", "rules": [],
+                        "credential_id": "abc", "kind": "soft"})
+    assert audit.show(path)[-1].endswith("SOFTWARE key")

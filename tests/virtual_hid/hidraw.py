@@ -223,6 +223,8 @@ class VirtualHidraw:
                 self._send(cid, KEEPALIVE, bytes([status[0]]))
 
         def on_keepalive(new: STATUS) -> None:
+            if new != status[0]:  # a change is said at once, as keys do for UPNEEDED
+                self._send(cid, KEEPALIVE, bytes([new]))
             status[0] = new
 
         ticker = threading.Thread(target=keepalive, daemon=True)

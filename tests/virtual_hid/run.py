@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import json
 import os
 import stat
 import subprocess
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", action="append", default=[], help="software key file")
     parser.add_argument("--hang-after", type=int, action="append", default=[],
                         help="per key: answer this many CBOR/MSG requests, then go silent")
+    parser.add_argument("--log", help="write each key's CTAPHID and CTAP2 log here (JSON)")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args(argv)
     reason = why_not()
@@ -128,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for path in paths:
             _libc.umount2(path.encode(), MNT_DETACH)
+        if args.log:
+            logs = [{"path": path, "hid": device.log,
+                     "ctap": [[name, {k: v for k, v in details.items()
+                                      if isinstance(v, (str, int, bool))}]
+                              for name, details in device.auth.log]}
+                    for path, device in zip(paths, devices, strict=True)]
+            Path(args.log).write_text(json.dumps(logs), encoding="utf-8")
 
 
 if __name__ == "__main__":

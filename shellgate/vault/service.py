@@ -235,7 +235,7 @@ def slot_answer_from_key(config: Config, timeout: float, prompt: Callable[[str],
                 [credential], challenge, timeout,
                 lambda: prompt(f"touch key {credential.short_id} ({credential.label}) to "
                                "give it a vault slot"),
-                {credential.credential_id: salt})
+                {credential.credential_id: salt}, allow_soft=config.accepts_software_keys)
         except ShellgateError:
             return None
         if secret is None or secret.credential_id != credential.credential_id:

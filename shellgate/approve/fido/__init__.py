@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from shellgate.approve.fido.messages import (
+    CANCELLED,
+    DECISIVE,
     DEVICE,
     NO_KEY,
     WRONG_KEY,
@@ -170,6 +172,8 @@ def get_assertion_unlocking(credentials: Sequence[Credential], client_data_hash:
     usable = [c for c in credentials if allow_soft or c.kind != "soft"]
     if not usable:
         raise ApprovalError(SOFT_REFUSED)
+    if salts:  # unlocking: only a key holding a slot can answer, so only those are asked
+        usable = [c for c in usable if c.credential_id in salts] or usable
     race: Race[tuple[Assertion, KeySecret | None]] = Race(timeout)
     try:
         found = race.call(lambda cancel: candidates(usable, cancel, race.deadline + GRACE),
@@ -180,6 +184,8 @@ def get_assertion_unlocking(credentials: Sequence[Credential], client_data_hash:
         for candidate in found:
             race.start(partial(_ask, candidate, client_data_hash, show, salts))
         return race.first()
+    except KeyboardInterrupt:  # Ctrl-C between two steps: a cancel all the same
+        raise ApprovalError(CANCELLED, DECISIVE) from None
     finally:
         race.close()
 
@@ -282,6 +288,8 @@ def make_credential(devices: CtapDevice | Sequence[CtapDevice] | None, user: str
             race.start(partial(_make_on, device, user, label, existing, show, soft_file,
                                owned))
         return race.first()
+    except KeyboardInterrupt:  # Ctrl-C between two steps: a cancel all the same
+        raise ApprovalError(CANCELLED, DECISIVE) from None
     finally:
         race.close()
 

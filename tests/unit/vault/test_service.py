@@ -29,6 +29,9 @@ def set_touch(key: Path, touch: bool) -> None:
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
+    (tmp_path / "cfg").mkdir()
+    # what `enroll --soft` writes; set first, as these tests hold one Config throughout
+    (tmp_path / "cfg" / "config.toml").write_text("allow_software_keys = true\n")
     return Config.at(tmp_path / "cfg")
 
 

@@ -17,6 +17,7 @@ from typing import Generic, TypeVar
 from shellgate.approve.fido.messages import (
     CANCELLED,
     DECISIVE,
+    NO_KEY,
     PIN,
     TIMED_OUT,
     ApprovalError,
@@ -103,6 +104,8 @@ class Race(Generic[T]):
             self.cancel.set()
             raise ApprovalError(CANCELLED, DECISIVE) from None
         self.cancel.set()
+        if not errors:  # nothing was started: no key to ask
+            raise ApprovalError(NO_KEY)
         raise max(errors, key=lambda e: e.rank)
 
     def _expire(self, errors: list[ApprovalError]) -> T:

@@ -311,3 +311,11 @@ def test_software_keys_are_asked_only_when_allowed(tmp_path: Any) -> None:
     assert fido.get_assertion([credential], digest, PATIENCE, lambda: None,
                               allow_soft=True).credential_id == credential.credential_id
     assert os.stat(path).st_mtime_ns != before  # its counter was written back
+
+
+def test_a_race_with_no_key_to_ask_refuses() -> None:
+    from shellgate.approve.fido.race import Race
+
+    with pytest.raises(ApprovalError) as caught:
+        Race[int](PATIENCE).first()
+    assert caught.value.message == NO_KEY

@@ -58,6 +58,9 @@ if TYPE_CHECKING:
         @property
         def state(self) -> str: ...
 
+        @property
+        def accepts_software_keys(self) -> bool: ...
+
 TICKET_SECONDS = 900
 """A script's ticket lives while the script runs, and never longer than this."""
 HOOK_TICKET_SECONDS = 60

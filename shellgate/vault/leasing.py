@@ -61,7 +61,7 @@ def unlock(config: Config, service: VaultService, items: Sequence[str], hours: f
              ("@lease", f"{hours:g}h: " + " | ".join(" ".join(p) for p in prefixes)))
     command = "shellgate secrets unlock " + " ".join(
         f"--for {shlex.quote(' '.join(p))}" for p in prefixes) + f" --hours {hours:g}"
-    opened = service._open(command, argv, bound)
+    opened = service.open_approved(command, argv, bound)
     values = {tool: opened.reveal(chosen[tool]) for tool in pinned}
     del opened
     rules = config.rules()

@@ -92,10 +92,12 @@ class VaultService:
     def _credentials(self) -> list[Credential]:
         return KeyStore(self.config.keys_path).load()
 
-    def _open(self, command: str, argv: list[str], secrets: tuple[tuple[str, str], ...],
-              decision: Decision | None = None, redecide: Redecide | None = None,
-              ) -> Unlocked:
-        """Approve ``command`` with a touch that also opens the vault (or creates it)."""
+    def open_approved(self, command: str, argv: list[str],
+                      secrets: tuple[tuple[str, str], ...], decision: Decision | None = None,
+                      redecide: Redecide | None = None) -> Unlocked:
+        """Approve ``command`` with a touch that also opens the vault (or creates it);
+        ``secrets`` (name, digest) pairs are shown and bound into H. The broker and the
+        lease call this; the returned object holds the data key until dropped."""
         from shellgate.vault import seal, unlocked
 
         vault = self.file()
@@ -140,7 +142,7 @@ class VaultService:
         tag = hashlib.sha256(b"new:" + name.encode()).hexdigest()[:16]
         command = f"shellgate secrets add {name} --for {','.join(clean_tools)}" + "".join(
             f" --host {h}" for h in clean_hosts)
-        opened = self._open(command, argv, ((name, tag),))
+        opened = self.open_approved(command, argv, ((name, tag),))
         entry = opened.put(name, clean_tools, clean_hosts, value)
         store.save(self.path, opened.sealed())
         return entry
@@ -152,7 +154,7 @@ class VaultService:
         if entry is None:
             raise VaultError(f"no secret called {name} in the vault (see `shellgate secrets "
                              "list`)")
-        opened = self._open(f"shellgate secrets remove {name}", argv,
+        opened = self.open_approved(f"shellgate secrets remove {name}", argv,
                             ((name, entry.digest()),))
         removed = opened.remove(name)
         store.save(self.path, opened.sealed())
@@ -165,7 +167,7 @@ class VaultService:
         slots of keys no longer enrolled dropped."""
         from shellgate.vault import seal, unlocked
 
-        opened = self._open("shellgate secrets rotate", argv, ())
+        opened = self.open_approved("shellgate secrets rotate", argv, ())
         credentials = self._credentials()
         dropped = opened.keep_slots(c.credential_id for c in credentials)
         added, missing = [], []
@@ -219,7 +221,7 @@ class VaultService:
             return current if current.verdict != "allow" else _secrets_decision(command)
 
         widened = widen(decision)
-        opened = self._open(command, argv, bound, widened, lambda: widen(redecide()))
+        opened = self.open_approved(command, argv, bound, widened, lambda: widen(redecide()))
         return opened.reveal(e.name for e in chosen), widened
 
 

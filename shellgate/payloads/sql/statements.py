@@ -239,7 +239,11 @@ def _unscoped(node: Any) -> str:
             return ""
     if not conds:
         return "no WHERE clause"
-    verdict = min(truth(c) for c in conds)
+    ties = bool(joins or node.args.get("using") or node.args.get("from")
+                or node.args.get("from_"))
+    verdict = min(truth(c, ties) for c in conds)
+    if ties and verdict == CONST:
+        return "its WHERE clause only ties the tables together"
     if verdict == TRUE:
         return "its WHERE clause is always true"
     if verdict == CONST:

@@ -19,21 +19,27 @@ FALSE, NULL, ROWS, CONST, TRUE = range(5)
 _UNKNOWN = object()
 
 
-def truth(e: Any) -> int:
-    """How a condition holds across rows: one of FALSE, NULL, ROWS, CONST, TRUE."""
+def truth(e: Any, ties: bool = False) -> int:
+    """How a condition holds across rows: one of FALSE, NULL, ROWS, CONST, TRUE.
+
+    ``ties``: the statement reads several tables (``DELETE … USING``, ``UPDATE … FROM``,
+    joins), and an equality between columns of two different tables only ties their rows
+    together (``o.customer_id = c.id``): it narrows nothing, so it counts as CONST."""
     name = type(e).__name__
     if name == "Paren":
-        return truth(e.this)
+        return truth(e.this, ties)
     if name == "And":
-        return min(truth(p) for p in _flatten(e, "And"))
+        return min(truth(p, ties) for p in _flatten(e, "And"))
     if name == "Or":
         parts = _flatten(e, "Or")
         if any(_complement(p, q) for p in parts for q in parts[:8]):
             return TRUE  # p OR NOT p
-        return max(truth(p) for p in parts)
+        return max(truth(p, ties) for p in parts)
     if name == "Not":
-        inner = truth(e.this)
+        inner = truth(e.this, ties)
         return {TRUE: FALSE, FALSE: TRUE}.get(inner, inner)
+    if ties and name == "EQ" and _tie(e):
+        return CONST
     value = _const(e)
     if value is not _UNKNOWN:
         return _value_truth(value)
@@ -141,6 +147,15 @@ def _const(e: Any) -> object:
             except ArithmeticError:  # 1e999999999 * 1e999999999
                 return _UNKNOWN
     return _UNKNOWN
+
+
+def _tie(e: Any) -> bool:
+    """``a.x = b.y``: two columns qualified by different tables (or aliases)."""
+    a, b = e.this, e.expression
+    if type(a).__name__ != "Column" or type(b).__name__ != "Column":
+        return False
+    left, right = str(a.table or ""), str(b.table or "")
+    return bool(left) and bool(right) and left.lower() != right.lower()
 
 
 def _has_column(e: Any) -> bool:

@@ -2,7 +2,8 @@
 rate on ordinary ones. Run: ``python bench/corpus.py [--show-misses] [FILE…]``.
 
 Every command goes through the same engine as ``shellgate scan``; a corpus line's
-``files`` map is served as the files the command reads (nothing is read from disk).
+``files`` map is served as the files the command reads, its ``links`` map as the symlinks
+on the way to a path (nothing is read from disk).
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def score(paths: list[Path] | None = None) -> Score:
     started = time.perf_counter()
     for item in load(paths or sorted(CORPUS.glob("*.jsonl"))):
         files = item.get("files") or {}
-        assert isinstance(files, dict)
-        decision = evaluate(str(item["cmd"]), rules, mapping_reader(files))
+        links = item.get("links") or {}  # symlinks: path → target
+        assert isinstance(files, dict) and isinstance(links, dict)
+        decision = evaluate(str(item["cmd"]), rules, mapping_reader(files, links))
         gated = decision.verdict != "allow"
         kind = f"{item['label']}/{item.get('kind', '?')}"
         result.by_kind[kind] += 1

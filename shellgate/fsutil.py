@@ -40,11 +40,44 @@ def write_atomic(path: Path | str, data: bytes | str, mode: int = 0o600) -> None
         raise
 
 
-def read_payload_file(path: str) -> bytes | None:
-    """A file a command reads its payload from, relative to the working directory and
-    bounded (one byte over the cap, so an oversized file is noticed); None if unreadable."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(MAX_PAYLOAD_BYTES + 1)
-    except OSError:
+class PayloadFiles:
+    """The filesystem as the engine may see it: payload files and symlinks."""
+
+    def __call__(self, path: str) -> bytes | None:
+        """A file a command reads its payload from, relative to the working directory and
+        bounded (one byte over the cap, so an oversized file is noticed); None if
+        unreadable."""
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(MAX_PAYLOAD_BYTES + 1)
+        except OSError:
+            return None
+
+    @staticmethod
+    def real_path(path: str) -> str | None:
+        """``path`` with its symlinks resolved, when one of its parts is a symlink (a
+        ``build/`` that points at real data); None when none is or nothing can be told."""
+        return real_path(path)
+
+
+def real_path(path: str) -> str | None:
+    """The resolved absolute path when resolving symlinks changes it, else None. ``~`` is
+    the real user's home from the password database, never ``$HOME``."""
+    if not path or "\x00" in path:
         return None
+    try:
+        if path == "~" or path.startswith("~/"):
+            import pwd
+
+            path = pwd.getpwuid(os.getuid()).pw_dir + path[1:]
+        elif path.startswith("~"):
+            return None
+        written = os.path.abspath(path)
+        real = os.path.realpath(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    return real if real != written else None
+
+
+read_payload_file = PayloadFiles()
+"""Reads payload files relative to the working directory (``PayloadFiles``)."""

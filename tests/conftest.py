@@ -58,8 +58,9 @@ def rules() -> RuleSet:
     return shipped_rules()
 
 
-def decide_text(cmd: str, files: dict[str, str] | None = None) -> Decision:
-    return evaluate(cmd, shipped_rules(), mapping_reader(files or {}))
+def decide_text(cmd: str, files: dict[str, str] | None = None,
+                links: dict[str, str] | None = None) -> Decision:
+    return evaluate(cmd, shipped_rules(), mapping_reader(files or {}, links))
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 
 from shellgate.classify.argv import match_path
 from shellgate.classify.core import core_finding, problem_finding
-from shellgate.classify.match import block_holds, rule_holds
+from shellgate.classify.match import Resolve, block_holds, is_safe_path, rule_holds
 from shellgate.parse.wrappers.unwrap import base_name
 from shellgate.rules.ruleset import Match, Rule, RuleSet
 from shellgate.values import Command, Finding, Script
@@ -40,6 +40,18 @@ class RecordingReader:
 
             self.digests[path] = hashlib.sha256(data).hexdigest()
         return data
+
+    def real_path(self, path: str) -> str | None:
+        """Where ``path`` leads when a symlink is on the way (None: none, or not visible).
+        The surface's reader decides what is visible; a pure reader knows nothing."""
+        resolve = getattr(self._read, "real_path", None)
+        if resolve is None:
+            return None
+        try:
+            found = resolve(path)
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, str) else None
 
 
 def _no_files(path: str) -> bytes | None:
@@ -75,11 +87,15 @@ def classify_command(command: Command, rules: RuleSet,
                      read_file: ReadFile = _no_files) -> list[Finding]:
     """Findings for one simple command (its argv and its redirections)."""
     found: list[Finding] = []
+    resolve = getattr(read_file, "real_path", None)
+    writer = base_name(command.argv[0]) if command.argv else None  # None: a compound body
     for redirect in command.redirects:
         target = redirect.target.value if redirect.target is not None else None
         if redirect.op in _WRITE_OPS and target is not None:
             for rule in rules.targeting("redirect"):
-                if any(_redirect_holds(redirect.op, target, b) for b in rule.matches):
+                if rule.tools and writer not in rule.tools:
+                    continue
+                if any(_redirect_holds(redirect.op, target, b, resolve) for b in rule.matches):
                     found.append(_finding(rule, command, f"> {target}"))
     if not command.argv:
         return found
@@ -94,7 +110,7 @@ def classify_command(command: Command, rules: RuleSet,
         view = match_path(words, tool, rule)
         if view is None or view.help:
             continue
-        if rule_holds(rule, view, tool):
+        if rule_holds(rule, view, tool, resolve):
             found.append(_finding(rule, command, command.show()))
     if rules.canonical(name) == "railway":
         from shellgate.classify.railway_api import is_api_call, railway_api_findings
@@ -138,9 +154,12 @@ def _unruled(command: Command, name: str, rules: RuleSet) -> list[Finding]:
     return found
 
 
-def _redirect_holds(op: str, target: str, block: Match) -> bool:
-    """A redirect rule's block: ``flags`` lists operators (``>``, ``>>``…), ``args`` paths."""
+def _redirect_holds(op: str, target: str, block: Match, resolve: Resolve | None = None) -> bool:
+    """A redirect rule's block: ``flags`` lists operators (``>``, ``>>``…), ``args`` paths,
+    ``safe_args`` destinations it leaves alone (judged where symlinks lead)."""
     if block.flags and op not in block.flags:
+        return False
+    if block.safe_args and is_safe_path(target, block.safe_args, resolve):
         return False
     value = target.lower() if block.ignore_case else target
     return any(fnmatchcase(value, g.lower() if block.ignore_case else g) for g in block.args)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 
 from shellgate.classify.argv import ArgvView, Flag, canonical_flag
 from shellgate.rules.ruleset import Match, Rule, ToolSpec
 
+Resolve = Callable[[str], "str | None"]
+"""Where a path leads when a symlink is on the way (None: no symlink, or not visible)."""
 
-def rule_holds(rule: Rule, view: ArgvView, tool: ToolSpec) -> bool:
+
+def rule_holds(rule: Rule, view: ArgvView, tool: ToolSpec, resolve: Resolve | None = None) -> bool:
     """True when any match block of the rule holds."""
-    return any(block_holds(block, view, tool) for block in rule.matches)
+    return any(block_holds(block, view, tool, resolve) for block in rule.matches)
 
 
-def block_holds(block: Match, view: ArgvView, tool: ToolSpec) -> bool:
-    """True when every key given in the block holds."""
+def block_holds(block: Match, view: ArgvView, tool: ToolSpec,
+                resolve: Resolve | None = None) -> bool:
+    """True when every key given in the block holds. ``resolve`` (from the surface) lets
+    ``safe_args`` judge a path by where its symlinks lead."""
     if block.flags and not any(has_flag(view.flags, f, tool) for f in block.flags):
         return False
     if block.all_flags and not all(has_flag(view.flags, f, tool) for f in block.all_flags):
@@ -31,7 +37,8 @@ def block_holds(block: Match, view: ArgvView, tool: ToolSpec) -> bool:
         v is not None and _glob_any(v, block.no_args, block.ignore_case) for v in values
     ):
         return False
-    if block.safe_args and values and all(_is_safe(v, block.safe_args) for v in values):
+    if block.safe_args and values and all(is_safe_path(v, block.safe_args, resolve)
+                                          for v in values):
         return False
     if block.min_args is not None and len(values) < block.min_args:
         return False
@@ -72,8 +79,17 @@ def _glob_any(value: str, globs: tuple[str, ...], ignore_case: bool) -> bool:
     return any(fnmatchcase(value, g) for g in globs)
 
 
-def _is_safe(value: str | None, globs: tuple[str, ...]) -> bool:
-    """A path argument that only names regenerable output (``node_modules``, ``dist``…)."""
+def is_safe_path(value: str | None, globs: tuple[str, ...], resolve: Resolve | None = None) -> bool:
+    """A path argument that only names regenerable output (``node_modules``, ``dist``…),
+    written so and, where the filesystem is visible, leading there: a ``build`` that is a
+    symlink to real data is judged by where it leads."""
+    if not _written_safe(value, globs):
+        return False
+    real = resolve(value) if resolve is not None and value is not None else None
+    return real is None or _written_safe(real, globs)
+
+
+def _written_safe(value: str | None, globs: tuple[str, ...]) -> bool:
     if value is None or not value.strip():
         return False
     path = value

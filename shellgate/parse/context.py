@@ -24,17 +24,35 @@ def no_files(path: str) -> bytes | None:
     return None
 
 
-def mapping_reader(files: Mapping[str, str]) -> ReadFile:
-    """A ``ReadFile`` serving the given path → text map (``scan``'s "files", tests)."""
+class MappingReader:
+    """A ``ReadFile`` serving a path → text map (``scan``'s "files", tests), and symlinks
+    from a path → target map (``links``: ``{"build": "/home/me/data"}``)."""
 
-    def read(path: str) -> bytes | None:
+    def __init__(self, files: Mapping[str, str], links: Mapping[str, str] | None = None) -> None:
+        self.files = files
+        self.links = links or {}
+
+    def __call__(self, path: str) -> bytes | None:
         for key in (path, path.removeprefix("./"), norm_path(path)):
-            value = files.get(key)
+            value = self.files.get(key)
             if isinstance(value, str):
                 return value.encode("utf-8", "surrogateescape")
         return None
 
-    return read
+    def real_path(self, path: str) -> str | None:
+        """The path with the first listed symlink among its leading parts replaced."""
+        parts = norm_path(path.removeprefix("./")).split("/")
+        for end in range(len(parts), 0, -1):
+            target = self.links.get("/".join(parts[:end]))
+            if isinstance(target, str):
+                return norm_path("/".join([target.rstrip("/") or "/", *parts[end:]]))
+        return None
+
+
+def mapping_reader(files: Mapping[str, str], links: Mapping[str, str] | None = None
+                   ) -> MappingReader:
+    """A ``ReadFile`` serving the given path → text map (``scan``'s "files", tests)."""
+    return MappingReader(files, links)
 
 
 def norm_path(path: str) -> str:

@@ -174,13 +174,25 @@ def _interactive(argv: list[str], config: Config, rules: RuleSet) -> int | None:
     return int(clients.run_interactive(argv[0], argv, config))
 
 
-def _read_file(path: str) -> bytes | None:
-    """Payload files (``psql -f``, ``curl -d @f``) are read from the working directory."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(_READ_CAP + 1)
-    except OSError:
-        return None
+class _Files:
+    """Payload files (``psql -f``, ``curl -d @f``) are read from the working directory;
+    symlinks in path arguments are resolved there (``shellgate.fsutil.real_path``)."""
+
+    def __call__(self, path: str) -> bytes | None:
+        try:
+            with open(path, "rb") as handle:
+                return handle.read(_READ_CAP + 1)
+        except OSError:
+            return None
+
+    @staticmethod
+    def real_path(path: str) -> str | None:
+        from shellgate.fsutil import real_path
+
+        return real_path(path)
+
+
+_read_file = _Files()
 
 
 def _exec(real: str, argv: list[str], data: bytes | None,

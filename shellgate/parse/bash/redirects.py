@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shellgate.parse.bash import words as W
-from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word
+from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word, lit
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
@@ -73,6 +73,8 @@ class Redirections:
         output: str | None = None
         if body is not None:
             output = self._to_last(body, original, stdin, redirects, extra_args, depth + 1)
+        elif redirects:  # a redirection alone (`> file`) runs like `: > file`: it truncates
+            self.ctx.add(Command((lit(":"),), tuple(redirects), NO_STDIN, self.via))
         output = self._write_targets(redirects, output)
         for tail in rest:
             if tail.type == "pipeline":

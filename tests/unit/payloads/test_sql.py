@@ -125,7 +125,8 @@ CASES: list[tuple[str, str, frozenset[str]]] = [(d, s, frozenset(k)) for d, s, k
     ("postgres", "COPY t FROM stdin;\n1\tDROP TABLE x\n\\.\nSELECT 1;", set()),
     ("mysql", "SELECT 'a\\'; DROP TABLE t; -- '", set()),
     ("mysql", "UPDATE users SET plan = 'pro' WHERE id = 42 LIMIT 1", set()),
-    ("mysql", "DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id", set()),
+    ("mysql", "DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id", {DEL}),  # only ties the tables
+    ("mysql", "DELETE t1 FROM t1 JOIN t2 ON t1.id = t2.id WHERE t2.kind = 'x'", set()),
     ("mysql", "SHOW TABLES; DESCRIBE users", set()),
     ("mysql", "# DROP TABLE users\nSELECT 1", set()),
     ("sqlite", "PRAGMA integrity_check;", set()),

@@ -11,14 +11,6 @@ from tests.conftest import decide_text, shipped_rules
 _RULES = shipped_rules().rules
 
 
-@pytest.fixture(autouse=True)
-def _no_protected_places(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Examples are judged by their rules alone: the protected places an earlier test's
-    Config registered for this process (the real home's agent settings) are not theirs."""
-    from shellgate.protect import places
-
-    monkeypatch.setattr(places, "_ROOTS", {})
-
 
 def _cases(kind: str) -> list[tuple[Rule, str]]:
     attr = {"gate": "examples_gate", "pass": "examples_pass", "gap": "known_gaps"}[kind]

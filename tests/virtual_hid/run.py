@@ -123,8 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"virtual_hid: cannot build a private /dev here: {exc}", file=sys.stderr)
         return CANNOT
-    for path, device in zip(paths, devices, strict=True):
-        plug(path, device)
+    try:
+        for path, device in zip(paths, devices, strict=True):
+            plug(path, device)
+    except OSError as exc:
+        print(f"virtual_hid: cannot serve a FUSE file here: {exc}", file=sys.stderr)
+        return CANNOT
     try:
         return subprocess.call(args.command)
     finally:

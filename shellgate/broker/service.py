@@ -10,7 +10,6 @@ Socket handling lives in ``server``; this module is plain functions over a
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import socket
 import stat
@@ -18,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shellgate.broker import protocol
 from shellgate.broker.protocol import ProtocolError
@@ -27,6 +26,11 @@ from shellgate.config import Config
 from shellgate.errors import ShellgateError
 from shellgate.hardened.layout import Layout
 from shellgate.values import Decision
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from shellgate.approve.request import ApprovalRequest
 
 MAX_ARGV = 4096
 MAX_COMMAND = 512 * 1024
@@ -59,7 +63,8 @@ class Service:
         return Config.at(str(self.layout.etc))
 
     @property
-    def audit_path(self) -> Any:
+    def audit_path(self) -> Path:
+        """The broker's audit trail."""
         return self.layout.state / "audit.jsonl"
 
 
@@ -205,19 +210,17 @@ def _user(uid: int) -> str:
         return str(uid)
 
 
-def expected_request(request: Any, after: Decision, program: tuple[tuple[str, str], ...]) \
-        -> Any:
+def expected_request(request: ApprovalRequest, after: Decision,
+                     program: tuple[tuple[str, str], ...]) -> ApprovalRequest:
     """The request as it must be when re-decided after the touch."""
     return replace(request, rules=tuple(after.rule_ids), files=after.files + program)
 
 
 def host() -> str:
+    """This machine's name, as the approval records it."""
     return socket.gethostname()
 
 
 def now() -> int:
+    """Seconds since the epoch (one place, so tests could pin it)."""
     return int(time.time())
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)

@@ -12,7 +12,9 @@ a configuration protects it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 
 from shellgate.values import Finding, Script
 
@@ -61,6 +63,18 @@ def register(config_root: str, package: str | None = None, home: str | None = No
     if home:
         for relative in HOOK_FILES:
             _ROOTS[os.path.realpath(os.path.join(home, relative))] = "an agent's hook settings"
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """No protected places inside the block: rule examples must decide the same on every
+    machine and in every directory."""
+    saved = dict(_ROOTS)
+    _ROOTS.clear()
+    try:
+        yield
+    finally:
+        _ROOTS.update(saved)
 
 
 def clear() -> None:

@@ -19,6 +19,17 @@ WRITERS = frozenset({"tee", "cp", "mv", "install", "ln", "link", "rsync", "trunc
 a pattern file; ``patch`` edits in place)."""
 
 
+_IN_PLACE = frozenset({"sed", "gsed", "perl"})
+
+
+def _in_place(word: str) -> bool:
+    """``-i``, ``-i.bak``, ``--in-place[=…]``, or a bundle with ``i`` (``-pi``, ``-ni``)."""
+    if word.startswith("--in-place"):
+        return True
+    return word.startswith("-") and not word.startswith("--") and "i" in word[1:].split(
+        "e", 1)[0]
+
+
 def _tool(command: Command) -> str | None:
     if not command.argv or command.argv[0].value is None:
         return None
@@ -33,6 +44,8 @@ def command_targets(command: Command) -> list[str]:
     tool = _tool(command)
     if tool not in WRITERS:
         return found
+    if tool in _IN_PLACE and not any(_in_place(w.value or "") for w in command.argv[1:]):
+        return found  # sed/perl without -i only read their files
     for word in command.argv[1:]:
         value = word.value
         if not value or value == "--":

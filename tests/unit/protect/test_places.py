@@ -113,3 +113,21 @@ def test_reads_and_other_writes_pass(place, rules, command):
 def test_nothing_registered_changes_nothing(rules):
     protected.clear()
     assert protected.findings(evaluate.__globals__["parse"]("echo x > /etc/passwd")) == []
+
+
+@pytest.mark.parametrize("command", ["sed -n 1,5p {config}/keys.json",
+                                     "perl -ne 'print' {config}/keys.json"])
+def test_sed_and_perl_without_in_place_only_read(place, rules, command):
+    verdict, ids = _verdict(command.format(config=place["config"]), rules)
+    assert "core.self-write" not in ids and verdict == "allow"
+    verdict, ids = _verdict(command.replace("-n", "-i -n").replace("-ne", "-pi -e")
+                            .format(config=place["config"]), rules)
+    assert "core.self-write" in ids
+
+
+def test_rule_examples_do_not_depend_on_this_machines_places(place, rules):
+    from shellgate.engine import run_examples
+
+    os.chdir(place["config"])  # "tee out.log" here would be a write into the config
+    assert run_examples(rules) == []
+    assert protected.roots()  # and the places are back afterwards

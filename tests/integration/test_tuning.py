@@ -214,3 +214,32 @@ def test_rules_suggest_drafts_exceptions_from_repeated_approvals(world: dict[str
     assert verdict(world, "rm -rf data", project) == "gate"
     stdout = shellgate(world["config"], "rules", "suggest", "--min", "5", cwd=world["tmp"])
     assert "[[exception]]" not in stdout.stdout and "No rule was approved" in stdout.stdout
+
+
+def test_interactive_shell_reads_the_project_files_of_the_directory_it_is_in(
+        world: dict[str, Path]) -> None:
+    """``cd`` into a project in the interactive restricted shell brings that project's
+    tightening into force; an accepted user exception never applies there."""
+    from tests.integration.test_interactive import PROMPT, Shell
+
+    project, scratch = world["project"], world["scratch"]
+    (project / ".shellgate.toml").write_text(
+        '[[rule]]\nid = "project.make-deploy"\nsummary = "make deploy ships"\n'
+        'why = "CI deploys"\nseverity = "high"\ntool = "make"\ncommand = ["deploy"]\n'
+        'action = "deny"\n')
+    world["local"].write_text(EXCEPTION.format(scratch=scratch))
+    assert accept(world, world["local"]).returncode == 0
+    set_touch(world["key"], False)
+    (world["config"] / "config.toml").write_text("approval_timeout = 2\n")
+    session = Shell(world["config"], world["tmp"], world["tmp"])
+    try:
+        assert "project.make-deploy" not in session.line("make deploy 2>/dev/null; echo ran")
+        session.line(f"cd {project}")
+        shown = session.line("make deploy")
+        assert "project.make-deploy" in shown
+        session.line(f"cd {scratch}")
+        shown = session.line("rm -rf data", PROMPT)
+        assert "fs.rm-recursive" in shown
+        assert (scratch / "data" / "file").exists()
+    finally:
+        session.child.close(force=True)

@@ -72,6 +72,7 @@ class Session:
         self.shimmed = shimmed_clients(env.get("PATH", ""), interactive_tools(rules))
         self.child = BashChild(bash, env)
         self._cwd_known = False
+        self._rules_cwd = os.getcwd()
 
     def run(self) -> int:
         """The read, decide, run loop; returns bash's exit status."""
@@ -154,6 +155,10 @@ class Session:
         from shellgate.parse import parse
 
         try:
+            if self._cwd_known and os.getcwd() != self._rules_cwd:
+                # another directory may sit under other project files (.shellgate.toml)
+                self.rules = self.config.rules(exceptions="off")
+                self._rules_cwd = os.getcwd()
             script = parse(text, self._read_file)
             base = evaluate(text, self.rules, self._read_file)
             findings: list[Finding] = list(base.findings)

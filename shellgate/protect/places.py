@@ -54,7 +54,9 @@ def register(config_root: str, package: str | None = None, home: str | None = No
     _ROOTS[os.path.realpath(config_root)] = "shellgate's configuration"
     if len(_ROOTS) > 1 and package is None:
         return
-    package = os.path.realpath(package or os.path.dirname(os.path.abspath(__file__)))
+    # this module sits in shellgate/protect/: the package is one level up
+    here = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.realpath(package or os.path.dirname(here))
     _ROOTS[package] = "shellgate's own code"
     venv = _venv(package)
     if venv is not None:

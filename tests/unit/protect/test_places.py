@@ -131,3 +131,20 @@ def test_rule_examples_do_not_depend_on_this_machines_places(place, rules):
     os.chdir(place["config"])  # "tee out.log" here would be a write into the config
     assert run_examples(rules) == []
     assert protected.roots()  # and the places are back afterwards
+
+
+def test_by_default_the_whole_package_is_shellgate_s_own_code(tmp_path: Path,
+                                                              rules: object) -> None:
+    """Without ``package``, the place registered is the ``shellgate`` package itself (not
+    the ``protect`` sub-package this module lives in): an install outside a virtual
+    environment has no venv root to fall back on."""
+    import shellgate
+
+    protected.clear()
+    try:
+        protected.register(str(tmp_path / "config"), home=str(tmp_path / "home"))
+        package = os.path.realpath(os.path.dirname(shellgate.__file__))
+        assert protected.roots().get(package) == "shellgate's own code"
+        assert _verdict(f"printf x >> {package}/decide.py", rules)[0] != "allow"
+    finally:
+        protected.clear()

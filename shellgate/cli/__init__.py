@@ -99,7 +99,9 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
     if not values:  # a command that receives secrets was approved (and unlocked) above
         guard(config, Ask(command, tuple(argv), redecide, asker=lambda: agent,
                           timeout=seconds), decision)
-    exec_real(program, list(argv), data, values)
+    from shellgate.vault.headers import curl_argv
+
+    exec_real(program, curl_argv(list(argv), values), data, values)
 
 
 @cli.command()

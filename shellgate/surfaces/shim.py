@@ -106,7 +106,9 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
             return status
         values = _sealed_values(argv, config, decision, redecide, real)
         if values:  # the touch that unlocked them approved this command too
-            _exec(real, argv, data, values)
+            from shellgate.vault.headers import curl_argv
+
+            _exec(real, curl_argv(argv, values), data, values)
     if decision.verdict != "allow":
         import shlex
 

@@ -167,10 +167,12 @@ def restricted_shell(env: dict[str, object], config: str) -> Run:
 
 
 def installed_hook(python: str, config: str) -> Run:
-    """The argv of the hook line ``shellgate install --agent claude-code`` writes."""
-    from shellgate.install.agent_entries import hook_command
+    """The argv of the hook line ``shellgate install --agent claude-code`` writes (with the
+    outer ``timeout`` when coreutils has it; without the ``|| …`` fallback, which only
+    runs when the hook fails)."""
+    from shellgate.install.agent_entries import FALLBACK, hook_command
 
-    line = hook_command(python, Path(config), "claude-code").removesuffix(" || exit 2")
+    line = hook_command(python, Path(config), "claude-code").removesuffix(" || " + FALLBACK)
     return shlex.split(line)
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 import click
@@ -165,12 +166,17 @@ def keys_remove(ctx: click.Context, key_id: str, timeout: float | None) -> None:
 
 
 @cli.command()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), hidden=True,
+              help="Home directory whose agents to check (tests).")
 @click.pass_context
-def doctor(ctx: click.Context) -> None:
-    """Report configuration, rules, enrolled keys and reachable hardware keys."""
+def doctor(ctx: click.Context, home: Path | None) -> None:
+    """Report configuration, rules, enrolled keys, reachable hardware keys, and for each
+    agent: its hook entry, its version's fail-closed facts, and what it would see from
+    the installed hook (probed once with an allowed and a gated input)."""
+    from shellgate.cli.hooks_cmds import user_home
     from shellgate.install.doctor import report
 
-    lines, problems = report(ctx.obj)
+    lines, problems = report(ctx.obj, home or user_home())
     for line in lines:
         click.echo(line)
     raise SystemExit(1 if problems else 0)

@@ -44,10 +44,14 @@ _home = click.option("--home", "home", type=click.Path(file_okay=False, path_typ
 
 @click.command("hook-install")
 @click.argument("agent", default="auto")
+@click.option("--hook-timeout", type=click.IntRange(5, 3600), default=120, show_default=True,
+              help="Hook timeout written into the agent's config, in seconds; shellgate "
+              "answers well inside it.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @_home
 @click.pass_context
-def hook_install(ctx: click.Context, agent: str, dry_run: bool, home: Path | None) -> None:
+def hook_install(ctx: click.Context, agent: str, hook_timeout: int, dry_run: bool,
+                 home: Path | None) -> None:
     """Add shellgate's hook to AGENT's config (default: every agent found under the home
     directory): claude-code, codex, cursor, gemini, copilot, windsurf, cline, opencode.
     Replacing an installed entry needs a key touch."""
@@ -56,9 +60,9 @@ def hook_install(ctx: click.Context, agent: str, dry_run: bool, home: Path | Non
 
     config: Config = ctx.find_root().obj
     home = home or user_home()
-    if not dry_run and replaces_entries(config, agent, home, sys.executable):
+    if not dry_run and replaces_entries(config, agent, home, sys.executable, hook_timeout):
         approve_hook_change(config, agent, home, "hook-install", sys.argv[1:])
-    for line in install_agent(config, agent, home, dry_run):
+    for line in install_agent(config, agent, home, dry_run, timeout=hook_timeout):
         click.echo(line)
 
 

@@ -17,6 +17,7 @@ from shellgate.config import Config
 from shellgate.errors import ShellgateError
 from shellgate.install.shims import Plan
 from shellgate.rules.ruleset import RuleSet
+from shellgate.surfaces.hooks.dialect import HOOK_TIMEOUT
 
 
 def register(group: click.Group) -> None:
@@ -85,13 +86,17 @@ def _approve(config: Config, what: str) -> None:
 @click.option("--agent", "agents", multiple=True,
               help="Also install the pre-execution hook into this agent's config "
               "(claude-code, codex, cursor, gemini, copilot, windsurf, cline, opencode, auto).")
+@click.option("--hook-timeout", type=click.IntRange(5, 3600), default=HOOK_TIMEOUT,
+              show_default=True, help="Hook timeout written into the agents' configs, in "
+              "seconds; shellgate answers well inside it.")
 @click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
 @click.option("--home", type=click.Path(file_okay=False), hidden=True)
 @hardened_cmds.install_options
 @click.pass_context
 def install(ctx: click.Context, /, shims_dir: str | None, tools: str | None,
             no_shell_config: bool, no_agent_config: bool, agents: tuple[str, ...],
-            dry_run: bool, home: str | None, **hardened: Any) -> None:
+            hook_timeout: int, dry_run: bool, home: str | None,
+            **hardened: Any) -> None:
     """Write a shim per guarded tool and put the shims first on PATH for bash and zsh;
     with --agent, also install that agent's pre-execution hook."""
     from shellgate.install.shims import apply, default_tools, parse_tools, plan_install
@@ -128,7 +133,8 @@ def install(ctx: click.Context, /, shims_dir: str | None, tools: str | None,
         click.echo(f"PATH: put {shims} first on PATH yourself (no startup file was changed)")
     if not no_agent_config:
         for agent in agents:
-            for line in _agent_hooks(config, agent, home_dir, install=True):
+            for line in _agent_hooks(config, agent, home_dir, install=True,
+                                     timeout=hook_timeout):
                 click.echo(line)
 
 
@@ -158,15 +164,16 @@ def uninstall(ctx: click.Context, /, dry_run: bool, home: str | None, **hardened
         click.echo(line)
 
 
-def _agent_hooks(config: Config, agent: str, home: Path, install: bool) -> list[str]:
+def _agent_hooks(config: Config, agent: str, home: Path, install: bool,
+                 timeout: int = HOOK_TIMEOUT) -> list[str]:
     """Install or remove agent hook entries (shellgate/install/agents.py)."""
     from shellgate.install.agents import install_agent, uninstall_agent
     from shellgate.install.protect import approve_hook_change, replaces_entries
 
     if install:
-        if replaces_entries(config, agent, home, sys.executable):
+        if replaces_entries(config, agent, home, sys.executable, timeout):
             approve_hook_change(config, agent, home, "install --agent", sys.argv[1:])
-        return install_agent(config, agent, home)
+        return install_agent(config, agent, home, timeout=timeout)
     return uninstall_agent(config, agent, home)
 
 

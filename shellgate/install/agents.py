@@ -22,21 +22,19 @@ from typing import Any
 
 from shellgate.config import Config
 from shellgate.errors import ShellgateError
-from shellgate.install.agent_entries import DETECT, FileDrop, JsonEdit, hook_command, targets
-from shellgate.surfaces.hooks import AGENTS
+from shellgate.install.agent_entries import (
+    DETECT,
+    HOOK_TIMEOUT,
+    FileDrop,
+    JsonEdit,
+    hook_argv,
+    hook_command,
+    targets,
+)
+from shellgate.surfaces.hooks.agents import NAMES as AGENTS
+from shellgate.surfaces.hooks.agents import get
 
 MANIFEST = "installed.json"
-_NOTES = {
-    "codex": "codex: open /hooks in Codex and trust the shellgate hook; Codex skips "
-             "untrusted hooks silently",
-    "cursor": "cursor: Cursor also runs the Claude Code entry when it exists; shellgate "
-              "asks for one touch per command",
-    "copilot": "copilot: VS Code reads ~/.copilot/hooks and ~/.claude/settings.json too; "
-               "shellgate asks for one touch per command",
-    "opencode": "opencode: restart OpenCode to load the plugin",
-}
-
-
 class InstallError(ShellgateError):
     """An agent's config cannot be changed safely (unreadable, foreign file, bad JSON)."""
 
@@ -58,22 +56,51 @@ def agent_names(agent: str, home: Path) -> list[str]:
 
 
 def install_agent(config: Config, agent: str, home: Path, dry_run: bool = False,
-                  python: str | None = None) -> list[str]:
+                  python: str | None = None, timeout: int = HOOK_TIMEOUT) -> list[str]:
     """Write shellgate's hook entry for ``agent`` (or every detected agent for ``auto``);
-    return one line per change. ``python`` is the interpreter the hook runs with."""
+    return one line per change. ``python`` is the interpreter the hook runs with,
+    ``timeout`` the hook timeout written where the agent has one (shellgate's deadline
+    sits well inside it)."""
+    if not 5 <= timeout <= 3600:
+        raise InstallError(f"hook timeout {timeout} s is out of range (5 to 3600)", 2)
     names = agent_names(agent, home)
     if not names:
         return [f"no supported agent found under {home} (looked for: "
                 f"{', '.join('~/' + '/'.join(DETECT[a]) for a in AGENTS)})"]
     lines: list[str] = []
     for name in names:
-        command = hook_command(python or sys.executable, config.directory, name)
+        interpreter = python or sys.executable
+        command = hook_command(interpreter, config.directory, name, timeout)
+        argv = hook_argv(interpreter, config.directory, name, timeout)
         done = [_install_one(config, name, target, home, dry_run)
-                for target in targets(name, home, command)]
+                for target in targets(name, home, command, timeout, argv)]
         lines.extend(done)
-        if name in _NOTES and not dry_run and any(" already has " not in d for d in done):
-            lines.append(_NOTES[name])
+        found = get(name)
+        if name == "codex" and not dry_run:
+            lines.extend(_trust_codex(home))
+        elif found is not None and found.install_note and not dry_run and \
+                any(" already has " not in d for d in done):
+            lines.append(found.install_note)
     return lines
+
+
+def _trust_codex(home: Path) -> list[str]:
+    """Codex skips an untrusted hook silently: record the trust through Codex itself."""
+    import shutil
+
+    from shellgate.surfaces.hooks.agents.codex import AppServerError, trust_installed
+
+    codex = shutil.which("codex")
+    if codex is None:
+        return ["PROBLEM codex: the `codex` program is not on PATH, so shellgate could not "
+                "record its trust in the hook; Codex skips an untrusted hook without a word: "
+                "open /hooks in Codex and trust it, then run `shellgate doctor`"]
+    try:
+        done = trust_installed(home, codex)
+    except AppServerError as exc:
+        return [f"PROBLEM codex: could not record trust in shellgate's hook ({exc}); Codex "
+                "skips an untrusted hook without a word: open /hooks in Codex and trust it"]
+    return done or ["codex: shellgate's hook is trusted"]
 
 
 def uninstall_agent(config: Config, agent: str, home: Path) -> list[str]:

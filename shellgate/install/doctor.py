@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import glob
 import os
+from pathlib import Path
 
 from shellgate.config import Config
 from shellgate.errors import ShellgateError
 
 
-def report(config: Config) -> tuple[list[str], int]:
-    """Lines to print and how many problems were found."""
+def report(config: Config, home: Path | None = None) -> tuple[list[str], int]:
+    """Lines to print and how many problems were found; ``home`` is the user's home
+    directory (the agents' settings are read from it)."""
     lines = [f"config directory: {config.directory}",
              f"mode: {'hardened' if config.hardened else 'personal'}"]
     problems = 0
@@ -29,6 +31,8 @@ def report(config: Config) -> tuple[list[str], int]:
         lines.extend(_hardened(config))
     lines.extend(_install(config))
     lines.extend(_vault(config))
+    if home is not None:
+        lines.extend(_agents(config, home))
     problems += sum(1 for line in lines if line.startswith(("PROBLEM", "WARNING")))
     lines.extend(_devices())
     return lines, problems
@@ -80,6 +84,16 @@ def _vault(config: Config) -> list[str]:
         return vault_report(config)
     except Exception as exc:  # doctor reports; it never hides a failure as "fine"
         return [f"PROBLEM vault check failed: {type(exc).__name__}"]
+
+
+def _agents(config: Config, home: Path) -> list[str]:
+    """Agent hooks (``shellgate.install.agent_check``); a crash there is a problem."""
+    try:
+        from shellgate.install.agent_check import report as agents_report
+
+        return agents_report(config, home)
+    except Exception as exc:  # doctor reports; it never hides a failure as "fine"
+        return [f"PROBLEM agent hook check failed: {type(exc).__name__}: {exc}"]
 
 
 def _keys(config: Config) -> list[str]:

@@ -16,9 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from shellgate.config import Config
-from shellgate.install.agent_entries import MARKER, FileDrop, hook_command, targets
+from shellgate.install.agent_entries import (
+    HOOK_TIMEOUT,
+    MARKER,
+    FileDrop,
+    hook_argv,
+    hook_command,
+    targets,
+)
 from shellgate.install.agents import agent_names, read_bytes
-from shellgate.surfaces.hooks import AGENTS
+from shellgate.surfaces.hooks.agents import NAMES as AGENTS
 from shellgate.values import Decision, Finding
 
 RULE = Finding("core.hook-config", "changes or removes shellgate's hook in an agent's config",
@@ -79,11 +86,13 @@ def _config_of(line: str) -> Path | None:
     return None
 
 
-def replaces_entries(config: Config, agent: str, home: Path, python: str) -> bool:
+def replaces_entries(config: Config, agent: str, home: Path, python: str,
+                     timeout: int = HOOK_TIMEOUT) -> bool:
     """Whether installing would change a shellgate entry that is already there."""
     for name in _names(agent, home):
-        command = hook_command(python, config.directory, name)
-        for target in targets(name, home, command):
+        command = hook_command(python, config.directory, name, timeout)
+        argv = hook_argv(python, config.directory, name, timeout)
+        for target in targets(name, home, command, timeout, argv):
             current = read_bytes(target.path)
             if current is None:
                 continue

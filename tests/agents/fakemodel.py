@@ -75,10 +75,10 @@ def _walk(value: Any) -> Iterator[dict[str, Any]]:
 def _results(dialect: str, body: dict[str, Any]) -> Iterator[Any]:
     """The tool-result parts of a request in ``dialect``."""
     for obj in _walk(body):
-        if dialect == "anthropic" and obj.get("type") == "tool_result" or \
-                dialect == "responses" and str(obj.get("type", "")).endswith(
-                    "call_output") or \
-                dialect == "gemini" and "functionResponse" in obj:
+        if (dialect == "anthropic" and obj.get("type") == "tool_result") or \
+                (dialect == "responses" and str(obj.get("type", "")).endswith(
+                    "call_output")) or \
+                (dialect == "gemini" and "functionResponse" in obj):
             yield obj
     if dialect == "chat":
         for message in body.get("messages", []):
@@ -137,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:

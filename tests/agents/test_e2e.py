@@ -57,7 +57,7 @@ def shellgate(config: Path, *args: str, env: dict[str, str]) -> subprocess.Compl
 def installed_hook_files(agent: str, home: Path) -> list[Path]:
     from shellgate.surfaces.hooks.agents import registry
 
-    return [t.path for t in registry()[agent].targets(home, "x", HOOK_TIMEOUT)]
+    return [t.path for t in registry()[agent].targets(home, "x", [], HOOK_TIMEOUT)]
 
 
 def break_hook(agent: str, home: Path, how: str, tmp: Path) -> None:
@@ -68,7 +68,7 @@ def break_hook(agent: str, home: Path, how: str, tmp: Path) -> None:
         broken = str(tmp / f"{how}-python")
         body = "kill -SEGV $$" if how == "crash" else "exec sleep 600"
         Path(broken).write_text(f"#!/bin/sh\n{body}\n")
-        os.chmod(broken, 0o755)
+        os.chmod(broken, 0o700)
     changed = 0
     for path in installed_hook_files(agent, home):
         text = path.read_text()

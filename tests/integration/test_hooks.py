@@ -150,7 +150,8 @@ def test_policy_deny_never_asks_the_key(agent: str, work: Path,
 
 
 @pytest.mark.parametrize("agent", p.AGENTS)
-@pytest.mark.parametrize("case", ["garbage", "oversized", "unknown-field", "not-object"])
+@pytest.mark.parametrize("case", ["garbage", "oversized", "changes-what-runs", "not-object",
+                                  "duplicate-key", "ten-megabytes"])
 def test_untrustworthy_input_is_denied(agent: str, case: str, work: Path,
                                        enrolled: tuple[Path, Path]) -> None:
     config, _ = enrolled
@@ -159,18 +160,28 @@ def test_untrustworthy_input_is_denied(agent: str, case: str, work: Path,
         payload = b"\x00not json"
     elif case == "oversized":
         payload = json.dumps(payload).encode()[:-1] + b',"pad":"' + b"x" * 3_000_000 + b'"}'
-    elif case == "unknown-field":
-        payload["surprise"] = True
+    elif case == "changes-what-runs":
+        payload = json.dumps(payload).replace('"ls"', '"ls", "stdin": "rm -rf ~"').encode()
+    elif case == "duplicate-key":
+        first = next(iter(payload))  # the same key twice: which one would count?
+        payload = json.dumps(payload).replace("{", f'{{"{first}": null, ', 1).encode()
+    elif case == "ten-megabytes":
+        payload = b'{"pad": "' + b"x" * 10_000_000 + b'"}'
     else:
         payload = b"[]"
     result = hook(config, agent, payload, work)
     text = (result.stdout + result.stderr).decode()
-    assert "could not be checked" in text
+    assert "could not be checked" in text and "Traceback" not in text
     if agent == "copilot":
         assert json.loads(result.stdout)["permissionDecision"] == "deny"
-        assert result.returncode == 0
-    else:  # every other agent documents exit 2 as "block"
-        assert result.returncode == 2
+    assert result.returncode == 2  # blocks in every agent, whatever it makes of stdout
+
+
+@pytest.mark.parametrize("agent", p.AGENTS)
+def test_unknown_fields_pass(agent: str, work: Path, untouched: Path) -> None:
+    payload = p.BUILDERS[agent]("ls", str(work))
+    payload["surpriseFieldFromANewerRelease"] = {"any": ["shape"]}
+    assert decision(agent, hook(untouched, agent, payload, work))[0] == "allow"
 
 
 @pytest.mark.parametrize("agent", [a for a in p.AGENTS if a != "windsurf"])
@@ -362,3 +373,56 @@ def test_unknown_agent_refuses_with_the_blocking_exit_code(argv: list[str],
                             check=False)
     assert result.returncode == 2 and b"unknown agent" in result.stderr
     assert result.stdout == b""
+
+
+CAPTURED = Path(__file__).resolve().parents[1] / "agents" / "fixtures"
+
+
+def captured(agent: str, command: str, cwd: Path) -> dict[str, Any]:
+    """The hook input the pinned agent CLI really sent (tests/agents captures it), with
+    the command and working directory replaced."""
+    payload: dict[str, Any] = json.loads((CAPTURED / f"{agent}.json").read_text())
+    payload["cwd"] = str(cwd)
+    inner = payload.get("tool_input") or payload.get("toolArgs") or payload.get("args")
+    assert isinstance(inner, dict) and isinstance(inner.get("command"), str)
+    inner["command"] = command
+    return payload
+
+
+@pytest.mark.parametrize("agent", sorted(f.stem for f in CAPTURED.glob("*.json")))
+def test_captured_real_input_allows_harmless_and_denies_destructive(agent: str, work: Path,
+                                                                     tmp_path: Path) -> None:
+    config = tmp_path / "config"  # no key enrolled: a gated command cannot be approved
+    verdict, _ = decision(agent, hook(config, agent, captured(agent, "ls -la", work), work))
+    assert verdict == "allow"
+    verdict, reason = decision(agent, hook(config, agent, captured(agent, GATED, work), work))
+    assert verdict == "deny" and "git.force-push" in reason
+
+
+def test_watchdog_answers_deny_when_the_hook_is_stuck(work: Path,
+                                                      enrolled: tuple[Path, Path]) -> None:
+    """A twin holds the per-call lock and the hook cannot be interrupted by its alarm
+    (SIGALRM blocked): the watchdog thread still answers deny, in the blocking form."""
+    import fcntl
+
+    from shellgate.surfaces.hooks.agents import get
+    from shellgate.surfaces.hooks.dedup import key_of
+
+    config, _ = enrolled
+    payload = p.claude(GATED, str(work))
+    agent = get("claude-code")
+    assert agent is not None
+    key = key_of(agent.parse(payload))
+    assert key is not None
+    seen = config / "hooks" / "seen"
+    seen.mkdir(parents=True, exist_ok=True)
+    with open(seen / f"{key}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = subprocess.run(
+            [sys.executable, "-I", "-m", "shellgate.hooks", "--config", str(config),
+             "--deadline", "3", "claude-code"], input=json.dumps(payload).encode(),
+            capture_output=True, cwd=work, env=env(work), timeout=60, check=False,
+            preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}))
+    assert result.returncode == 2
+    assert "no decision was reached within 3 s" in result.stderr.decode()
+    assert json.loads(result.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"

@@ -11,7 +11,7 @@ from shellgate.values import record
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
-    from typing import Any, Protocol
+    from typing import Any
 
     Payload = dict[str, Any]
 else:
@@ -19,7 +19,8 @@ else:
 
 
 class BadInput(Exception):
-    """The hook input cannot be trusted: malformed, incomplete, unknown fields, too big."""
+    """The hook input cannot be trusted: malformed, incomplete, mistyped, too big, or setting
+    a field that changes what runs which shellgate does not check."""
 
 
 @record
@@ -61,62 +62,23 @@ class Verdict:
     notice: str = ""
 
 
-if TYPE_CHECKING:
-    class Dialect(Protocol):
-        """One agent's hook protocol."""
-
-        name: str
-
-        def parse(self, payload: Payload) -> HookRequest:
-            """The request in ``payload``; raises BadInput when it cannot be trusted."""
-            ...
-
-        def answer(self, request: HookRequest | None, verdict: Verdict) -> Answer:
-            """Render ``verdict``; ``request`` is None when the input could not be parsed."""
-            ...
-
-
 DEFAULT_BUDGET = 100.0
-"""Seconds of approval time inside the 120-second hook timeout shellgate installs."""
+"""Seconds of approval time for an installed entry that names no deadline (entries
+written before ``--deadline``: their agents' timeout is 120 seconds)."""
 SHORT_BUDGET = 25.0
 """For agents whose hook timeout is unknown or short (30 s defaults)."""
 HOOK_TIMEOUT = 120
 """The hook timeout (seconds) written into every agent config that has one."""
 
 
-def require_object(value: Any, where: str) -> Payload:
-    """``value`` as a JSON object, or BadInput."""
-    if not isinstance(value, dict):
-        raise BadInput(f"{where} is not a JSON object")
-    return value
+def deadline_for(timeout: float) -> float:
+    """The seconds after its start by which shellgate answers a hook whose agent kills it
+    at ``timeout``: well inside it (15 %, at least 2 s, kept for the answer to travel)."""
+    return max(1.0, timeout - max(2.0, timeout * 0.15))
 
 
-def require_str(obj: Payload, key: str, where: str) -> str:
-    """A required string field."""
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise BadInput(f"{where}.{key} is missing or not a string")
-    return value
-
-
-def optional_str(obj: Payload, key: str, where: str) -> str | None:
-    """An optional string field (absent or null is None; any other type is BadInput)."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise BadInput(f"{where}.{key} is not a string")
-    return value
-
-
-def only_known(obj: Payload, known: frozenset[str], where: str) -> None:
-    """BadInput naming the first field shellgate does not know in ``obj``."""
-    for key in obj:
-        if key not in known:
-            raise BadInput(f"unknown field {where}.{key!r}: this shellgate does not "
-                           "understand it; update shellgate")
-
-
-def ids(obj: Payload, *keys: str) -> tuple[str, ...]:
-    """The string values of ``keys`` (missing ones as ""), for de-duplication keys."""
-    return tuple(str(obj.get(k) or "") for k in keys)
+def outer_kill_for(timeout: int) -> int:
+    """When the outer ``timeout`` program kills a hook process that did not answer:
+    between shellgate's own deadline and the agent's."""
+    deadline = deadline_for(timeout)
+    return max(1, int(deadline + (timeout - deadline) / 2))

@@ -25,13 +25,17 @@ if TYPE_CHECKING:
 
     from shellgate.config import Config
     from shellgate.rules.ruleset import RuleSet
-    from shellgate.surfaces.hooks.dialect import Dialect
+    from shellgate.surfaces.hooks.agents.base import Agent
     from shellgate.values import Decision
 
 MAX_INPUT_BYTES = 2 * 1024 * 1024
 """Hook inputs larger than this are refused unread."""
 READ_SECONDS = 20
 """An agent writes its input at once; a stdin still open after this is refused."""
+PROBE = "SHELLGATE_HOOK_PROBE"
+"""Set to 1 by ``doctor``'s probe: a gated command is denied at once instead of asking for
+a touch. It can only turn an approval wait into a denial, so an agent setting it gains
+nothing."""
 TOUCH = "a human must approve this exact command with a hardware security-key touch"
 SAME_RULE = ("Rewording the command, splitting it up, or doing the same operation through "
              "another tool, shell or script is gated by the same rule and needs the same "
@@ -42,14 +46,11 @@ class HookDeadline(Exception):
     """The hook is about to run out of the agent's time: answer deny now."""
 
 
-def dialects() -> dict[str, Dialect]:
-    """Every supported agent name and its dialect."""
-    from shellgate.surfaces.hooks.claude import ClaudeCode, Codex, Copilot
-    from shellgate.surfaces.hooks.others import Cline, Cursor, Gemini, OpenCode, Windsurf
+def dialects() -> dict[str, Agent]:
+    """Every supported agent name and its dialect (``shellgate.surfaces.hooks.agents``)."""
+    from shellgate.surfaces.hooks.agents import registry
 
-    found: list[Dialect] = [ClaudeCode(), Codex(), Cursor(), Gemini(), Copilot(), Windsurf(),
-                            Cline(), OpenCode()]
-    return {d.name: d for d in found}
+    return registry()
 
 
 def load_payload(data: bytes) -> Payload:
@@ -69,18 +70,26 @@ def _alarm(_signum: int, _frame: FrameType | None) -> None:
     raise HookDeadline("shellgate ran out of the agent's hook time")
 
 
-def run_hook(dialect: Dialect, raw: bytes, config: Callable[[], Config],
-             quick_dir: str | None = None) -> Answer:
+def run_hook(dialect: Agent, raw: bytes, config: Callable[[], Config],
+             quick_dir: str | None = None, answer_by: float | None = None) -> Answer:
     """Decide one hook call; always returns the agent's answer, never raises.
 
     ``config`` loads the configuration when the engine is needed; ``quick_dir``, the
     config directory, lets plain commands no rule can match be allowed without it
-    (``shellgate.surfaces.fastpath``)."""
+    (``shellgate.surfaces.fastpath``). ``answer_by`` is the monotonic time the installed
+    entry's deadline falls at (None: the dialect's own budget from now)."""
     started = time.monotonic()
     request: HookRequest | None = None
     try:
-        request = dialect.parse(load_payload(raw))
-        _arm(request.budget)
+        parsed = dialect.parse(load_payload(raw))
+        _no_nul(parsed)
+        request = parsed
+        if answer_by is None:
+            answer_by = started + request.budget + min(8.0, request.budget * 0.15)
+        from shellgate.values import replace
+
+        request = replace(request, budget=max(0.0, answer_by - 1.0 - started))
+        _arm(answer_by - 1.0 - time.monotonic())
         verdict = _decide(request, config, started, quick_dir)
     except BadInput as exc:
         verdict = _refused(f"the {dialect.name} hook input could not be checked ({exc})")
@@ -93,17 +102,25 @@ def run_hook(dialect: Dialect, raw: bytes, config: Callable[[], Config],
             f"internal error: {type(exc).__name__}: {exc}"
         verdict = _refused(detail)
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
     try:
         return dialect.answer(request, verdict)
     except Exception:  # the answer itself failed: the dialect's unreadable-input deny
         return dialect.answer(None, _refused("the answer could not be rendered"))
 
 
-def _arm(budget: float) -> None:
-    grace = min(8.0, budget * 0.15)
+def _arm(seconds: float) -> None:
+    """Raise HookDeadline in the main thread ``seconds`` from now (the watchdog thread
+    answers a moment later should the main thread not get to run)."""
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(max(1, int(budget + grace)))
+    signal.setitimer(signal.ITIMER_REAL, max(0.05, seconds))
+
+
+def _no_nul(request: HookRequest) -> None:
+    """A NUL in the working directory cannot be entered (one in the command is the
+    engine's to refuse, by policy)."""
+    if request.cwd is not None and "\x00" in request.cwd:
+        raise BadInput("the cwd contains a NUL character")
 
 
 def _refused(detail: str) -> Verdict:
@@ -181,6 +198,8 @@ def _approve(request: HookRequest, decision: Decision, config: Config, rules: Ru
     left = request.budget - (time.monotonic() - started) - 2
     timeout = min(config.approval_timeout, left)
     try:
+        if decision.verdict == "gate" and os.environ.get(PROBE) == "1":
+            raise Refused("doctor's probe: no touch was asked for")
         if decision.verdict == "gate" and timeout < 1:
             raise Refused("no time was left to wait for a key touch")
         approved = guard(config, Ask(command, ("bash", "-c", command), redecide,
@@ -223,7 +242,12 @@ def read_input(stream: IO[bytes]) -> bytes:
 
 
 def emit(answer: Answer) -> int:
-    """Write the answer and return the exit status."""
+    """Write the answer and return the exit status (unless the watchdog already answered:
+    then wait for it to end the process)."""
+    from shellgate.surfaces.hooks import watchdog
+
+    if watchdog.armed() and not watchdog.claim():
+        time.sleep(60)  # the watchdog is writing its deny and exits the process
     if answer.stderr:
         sys.stderr.write(answer.stderr)
     if answer.stdout:
@@ -244,16 +268,31 @@ def finish(status: int) -> None:
     os._exit(status)
 
 
-def main(agent: str, config: Callable[[], Config], quick_dir: str | None = None) -> int:
-    """The whole hook process: read stdin, decide, answer; returns the exit status."""
-    dialect = dialects().get(agent)
+def main(agent: str, config: Callable[[], Config], quick_dir: str | None = None,
+         deadline: float | None = None) -> int:
+    """The whole hook process: read stdin, decide, answer; returns the exit status.
+
+    ``deadline``: seconds from the watchdog's start (the process start, when the entry
+    module armed it) by which the answer is out; None uses the agent's default budget."""
+    from shellgate.surfaces.hooks import watchdog
+    from shellgate.surfaces.hooks.agents import NAMES, get
+
+    dialect = get(agent)
     if dialect is None:
         sys.stderr.write(f"shellgate: unknown agent {agent!r} "
-                         f"(known: {', '.join(dialects())}); refusing\n")
+                         f"(known: {', '.join(NAMES)}); refusing\n")
         return 2
+    if not watchdog.armed():
+        seconds = deadline if deadline is not None else \
+            dialect.budget + min(8.0, dialect.budget * 0.15) + 1.0
+        watchdog.start(agent, seconds)
+    watched = watchdog.answer_by()
+    answer_by = watched - 0.5 if watched is not None and deadline is not None else None
     signal.signal(signal.SIGTERM, _alarm)  # killed by the agent: still answer deny
     signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(READ_SECONDS)
+    read_for = READ_SECONDS if watched is None else \
+        min(READ_SECONDS, watched - 1.0 - time.monotonic())
+    signal.setitimer(signal.ITIMER_REAL, max(0.05, read_for))
     try:
         raw = read_input(sys.stdin.buffer)
     except HookDeadline:
@@ -261,7 +300,7 @@ def main(agent: str, config: Callable[[], Config], quick_dir: str | None = None)
     except OSError:
         raw = b""
     finally:
-        signal.alarm(0)
-    answer = run_hook(dialect, raw, config, quick_dir)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    answer = run_hook(dialect, raw, config, quick_dir, answer_by)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # main thread: cannot fail
     return emit(answer)

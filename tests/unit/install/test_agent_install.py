@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shellgate.config import Config
-from shellgate.install.agent_entries import STATUS
+from shellgate.install.agent_entries import FALLBACK, STATUS, hook_command
 from shellgate.install.agents import InstallError, detect, install_agent, uninstall_agent
 from shellgate.install.shims import isolation
 from shellgate.surfaces.hooks import AGENTS
@@ -44,14 +45,30 @@ def load(home: Path, agent: str) -> Any:
 
 
 def command_for(agent: str, config: Config) -> str:
-    return shlex.join(hook_argv(agent, config)) + " || exit 2"
+    return hook_command(PY, config.directory, agent)
 
 
-def hook_argv(agent: str, config: Config) -> list[str]:
+def hook_argv(agent: str, config: Config, deadline: str = "102") -> list[str]:
     flags, paths = isolation()
     code = "import sys; " + (f"sys.path[:0] = {paths!r}; " if paths else "") + \
         "from shellgate.hooks.__main__ import main; main(sys.argv[1:])"
-    return [PY, flags, "-c", code, "--config", str(config.directory), agent]
+    return [PY, flags, "-c", code, "--config", str(config.directory), "--deadline", deadline,
+            agent]
+
+
+@pytest.mark.parametrize("agent", ["claude-code", "codex", "gemini", "cursor", "copilot"])
+def test_hook_command_answers_inside_the_agent_timeout_and_blocks_on_failure(
+        agent: str, setup: tuple[Config, Path]) -> None:
+    config, _ = setup
+    line = hook_command(PY, config.directory, agent, 120)
+    assert line.endswith(" || " + FALLBACK) and "exit 2;" in FALLBACK and ">&2" in FALLBACK
+    words = shlex.split(line.removesuffix(" || " + FALLBACK))
+    assert words[words.index(PY):] == hook_argv(agent, config)  # deadline 102 s < 120 s
+    timeout = shutil.which("timeout")
+    if timeout:  # killed between shellgate's deadline and the agent's
+        assert words[:4] == [timeout, "-k", "1", "111"]
+    short = shlex.split(hook_command(PY, config.directory, agent, 10).split(" || ")[0])
+    assert short[short.index("--deadline") + 1] == "8"
 
 
 def test_claude_code_entry(setup: tuple[Config, Path]) -> None:
@@ -59,7 +76,7 @@ def test_claude_code_entry(setup: tuple[Config, Path]) -> None:
     install_agent(config, "claude-code", home, python=PY)
     assert load(home, "claude-code") == {"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [
         {"type": "command", "command": command_for("claude-code", config), "timeout": 120,
-         "statusMessage": STATUS, "onFailure": "block"}]}]}}
+         "statusMessage": STATUS}]}]}}
 
 
 def test_cursor_registers_both_events_fail_closed(setup: tuple[Config, Path]) -> None:
@@ -97,7 +114,7 @@ def test_cline_hook_is_an_executable_script(setup: tuple[Config, Path]) -> None:
     script = home / FILES["cline"]
     assert os.access(script, os.X_OK)
     assert script.read_text().startswith("#!/bin/sh\n")
-    assert f"exec {shlex.join(hook_argv('cline', config))}\n" in script.read_text()
+    assert f"\n{command_for('cline', config)}\n" in script.read_text()
 
 
 def test_opencode_plugin_carries_the_hook_argv(setup: tuple[Config, Path]) -> None:
@@ -106,7 +123,8 @@ def test_opencode_plugin_carries_the_hook_argv(setup: tuple[Config, Path]) -> No
     text = (home / FILES["opencode"]).read_text()
     argv = hook_argv("opencode", config)
     assert f"const ARGV = {json.dumps(argv)};" in text
-    assert "__SHELLGATE_ARGV__" not in text
+    assert "const TIMEOUT_MS = 120000;" in text
+    assert "__SHELLGATE_ARGV__" not in text and "__TIMEOUT_MS__" not in text
 
 
 @pytest.mark.parametrize("agent", AGENTS)

@@ -66,6 +66,11 @@ if TYPE_CHECKING:
             ``asks``, the text the model or user sees)."""
             ...
 
+        def sample(self, command: str, cwd: str) -> Payload:
+            """A synthetic input of this agent's shape running ``command`` in ``cwd``
+            (doctor's probe)."""
+            ...
+
         def targets(self, home: Path, command: str, argv: list[str],
                     timeout: int) -> list[Target]:
             """What install writes: ``command`` is the shell line, ``argv`` the bare

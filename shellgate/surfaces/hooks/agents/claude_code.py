@@ -58,8 +58,8 @@ def parse_claude_format(payload: Payload, origin: str) -> HookRequest:
     command = command_of(tool_input, "input.tool_input", tool in SHELL_TOOLS, WORKDIR)
     cwd = optional_str(payload, "cwd", "input")
     if command is not None:
-        for key in WORKDIR:
-            cwd = optional_str(tool_input, key, "input.tool_input") or cwd
+        for field in sorted(WORKDIR):
+            cwd = optional_str(tool_input, field, "input.tool_input") or cwd
     if shape == "cursor":
         key = ("cursor", *ids(payload, "conversation_id", "generation_id"))
         budget = DEFAULT_BUDGET
@@ -155,6 +155,15 @@ class ClaudeCode:
     def reads(self, exit_code: int, stdout: str, stderr: str) -> tuple[str, str]:
         """See :func:`reads_claude_format`."""
         return reads_claude_format(exit_code, stdout, stderr)
+
+    def sample(self, command: str, cwd: str) -> Payload:
+        """An input in the shape Claude Code 2.1.197 sends (tests/agents/fixtures)."""
+        return {"session_id": "doctor", "transcript_path": "", "cwd": cwd,
+                "prompt_id": "doctor", "permission_mode": "default",
+                "effort": {"level": "high"}, "hook_event_name": "PreToolUse",
+                "tool_name": "Bash", "tool_input": {"command": command,
+                                                    "description": "doctor probe"},
+                "tool_use_id": "doctor"}
 
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:

@@ -78,6 +78,13 @@ class Cline:
             return "blocked", "invalid JSON"
         return ("blocked" if out.get("cancel") else "runs"), str(out.get("errorMessage", ""))
 
+    def sample(self, command: str, cwd: str) -> Payload:
+        """A documented ``PreToolUse`` input (Cline could not be run here)."""
+        return {"clineVersion": "doctor", "hookName": "PreToolUse", "timestamp": "1",
+                "taskId": "doctor", "workspaceRoots": [cwd], "userId": "doctor",
+                "preToolUse": {"toolName": "execute_command",
+                               "parameters": {"command": command}}}
+
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:
         """The ``PreToolUse`` executable in Cline's user hooks directory."""

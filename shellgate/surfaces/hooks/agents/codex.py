@@ -92,6 +92,13 @@ class Codex:
         outcome, text = reads_claude_format(exit_code, stdout, stderr)
         return ("runs", text) if outcome == "asks" else (outcome, text)
 
+    def sample(self, command: str, cwd: str) -> Payload:
+        """An input in the shape Codex 0.171.0 sends (tests/agents/fixtures)."""
+        return {"session_id": "doctor", "turn_id": "doctor", "transcript_path": None,
+                "cwd": cwd, "hook_event_name": "PreToolUse", "model": "doctor",
+                "permission_mode": "default", "tool_name": "Bash",
+                "tool_input": {"command": command}, "tool_use_id": "doctor"}
+
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:
         """A ``PreToolUse``/``Bash`` group in ``~/.codex/hooks.json``."""

@@ -117,6 +117,11 @@ class Copilot:
             return "asks", reason
         return "runs", reason
 
+    def sample(self, command: str, cwd: str) -> Payload:
+        """An input in the shape Copilot CLI 1.0.102 sends (tests/agents/fixtures)."""
+        return {"sessionId": "doctor", "timestamp": 1, "cwd": cwd, "toolName": "bash",
+                "toolArgs": {"command": command, "description": "doctor probe"}}
+
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:
         """``~/.copilot/hooks/shellgate.json``, a file of shellgate's own."""

@@ -96,6 +96,14 @@ class Cursor:
             return "blocked", text
         return ("asks", text) if permission == "ask" else ("runs", text)
 
+    def sample(self, command: str, cwd: str) -> Payload:
+        """A documented ``preToolUse`` input (Cursor could not be run here)."""
+        return {"conversation_id": "doctor", "generation_id": "doctor", "model": "doctor",
+                "hook_event_name": "preToolUse", "cursor_version": "doctor",
+                "workspace_roots": [cwd], "tool_name": "Shell",
+                "tool_input": {"command": command, "working_directory": cwd},
+                "tool_use_id": "doctor", "cwd": cwd}
+
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:
         """Both events in ``~/.cursor/hooks.json``, with ``failClosed``."""

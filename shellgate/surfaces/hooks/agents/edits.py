@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 STATUS = "shellgate: checking the command; touch your security key if it asks"
 """Shown by the agent while the hook runs (the hook itself has no terminal)."""
@@ -100,7 +100,7 @@ class FileDrop:
         return MARKER.encode() in current or b"shellgate hook" in current
 
 
-Target = Union[JsonEdit, FileDrop]
+Target = JsonEdit | FileDrop
 """One thing an agent's install writes."""
 
 

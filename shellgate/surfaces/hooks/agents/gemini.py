@@ -95,6 +95,13 @@ class Gemini:
             return "asks", reason
         return "runs", reason
 
+    def sample(self, command: str, cwd: str) -> Payload:
+        """An input in the shape Gemini CLI 0.61.0 sends (tests/agents/fixtures)."""
+        return {"session_id": "doctor", "transcript_path": "", "cwd": cwd,
+                "hook_event_name": "BeforeTool", "timestamp": "2026-01-01T00:00:00.000Z",
+                "tool_name": "run_shell_command",
+                "tool_input": {"command": command, "description": "doctor probe"}}
+
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:
         """A ``BeforeTool``/``run_shell_command`` group in ``~/.gemini/settings.json``

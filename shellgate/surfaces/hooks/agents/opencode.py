@@ -74,6 +74,11 @@ class OpenCode:
         reason = str(out.get("reason", "")) if out else ""
         return "blocked", reason or stderr.strip() or f"shellgate exited {exit_code}"
 
+    def sample(self, command: str, cwd: str) -> Payload:
+        """What shellgate's plugin sends (tests/agents/fixtures)."""
+        return {"tool": "bash", "args": {"command": command}, "cwd": cwd,
+                "sessionID": "doctor", "callID": "doctor"}
+
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:
         """The plugin file in ``~/.config/opencode/plugins/``."""

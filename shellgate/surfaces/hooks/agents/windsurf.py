@@ -67,6 +67,12 @@ class Windsurf:
             return "blocked", stderr.strip()
         return "runs", stdout.strip()
 
+    def sample(self, command: str, cwd: str) -> Payload:
+        """A documented ``pre_run_command`` input (Windsurf could not be run here)."""
+        return {"agent_action_name": "pre_run_command", "trajectory_id": "doctor",
+                "execution_id": "doctor", "timestamp": "2026-01-01T00:00:00Z",
+                "model_name": "doctor", "tool_info": {"command_line": command, "cwd": cwd}}
+
     def targets(self, home: Path, command: str, argv: list[str],
                 timeout: int) -> list[Target]:
         """``pre_run_command`` in ``~/.codeium/windsurf/hooks.json``."""

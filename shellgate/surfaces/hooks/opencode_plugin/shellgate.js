@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 
 const ARGV = __SHELLGATE_ARGV__;
-const TIMEOUT_MS = 120000;
+const TIMEOUT_MS = __TIMEOUT_MS__;
 
 function ask(payload) {
   return new Promise((resolve) => {

@@ -52,8 +52,10 @@ def gemini(command: str, cwd: str = "/work/repo") -> dict[str, Any]:
 
 
 def copilot(command: str, cwd: str = "/work/repo") -> dict[str, Any]:
-    return {"timestamp": 1704614600000, "cwd": cwd, "toolName": "bash",
-            "toolArgs": json.dumps({"command": command, "description": "run it"})}
+    """Copilot CLI 1.0.x as captured (tests/agents/fixtures/copilot.json): camelCase, and
+    ``toolArgs`` an object (the docs and older builds: a JSON string)."""
+    return {"sessionId": "c-1", "timestamp": 1704614600000, "cwd": cwd, "toolName": "bash",
+            "toolArgs": {"command": command, "description": "run it"}}
 
 
 def vscode(command: str, cwd: str = "/work/repo") -> dict[str, Any]:

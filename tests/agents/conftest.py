@@ -21,6 +21,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if Path(str(item.fspath)).is_relative_to(HERE):
             item.add_marker(pytest.mark.agents)
+            item.add_marker(pytest.mark.slow)  # minutes of real agent runs: not in the fast suite
 
 
 @pytest.fixture(scope="session")

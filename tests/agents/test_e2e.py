@@ -26,7 +26,7 @@ AGENTS = list(drivers.VERSIONS)
 HARMLESS = "touch harmless-ran"
 DESTRUCTIVE = "rm -r scratch"  # Codex refuses rm -rf by itself, before any hook
 RULE = "fs.rm-recursive"
-HOOK_TIMEOUT = 10
+HOOK_TIMEOUT = 20
 """The hook timeout the tests install (shellgate answers well inside it)."""
 SHELLGATE = str(Path(sys.executable).with_name("shellgate"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -215,3 +215,23 @@ def test_real_hook_input_has_the_captured_shape(agent: str, tmp_path: Path) -> N
     if os.environ.get("SHELLGATE_RECAPTURE") == "1":
         fixture.write_text(json.dumps(captured, indent=2, sort_keys=True) + "\n")
     assert _shape(captured) == _shape(json.loads(fixture.read_text()))
+
+
+def test_codex_trust_is_written_by_install_and_checked_by_doctor(tmp_path: Path) -> None:
+    """Codex skips an untrusted hook without a word: install records the trust through
+    Codex itself; once the entry changes, Codex holds it as untrusted and doctor says so."""
+    home, config = tmp_path / "home", tmp_path / "config"
+    home.mkdir()
+    env = drivers.base_env(home)
+    done = shellgate(config, "hook-install", "codex", "--home", str(home), env=env)
+    assert "codex: trusted shellgate's hook" in done.stdout, done.stdout + done.stderr
+    doctor = shellgate(config, "doctor", "--home", str(home), env=env).stdout
+    assert "codex trusts shellgate's hook (hooks/list: trusted)" in doctor
+    assert "PROBLEM codex" not in doctor
+    hooks = home / ".codex" / "hooks.json"
+    data = json.loads(hooks.read_text())
+    data["hooks"]["PreToolUse"][0]["hooks"][0]["statusMessage"] = "edited by hand"
+    hooks.write_text(json.dumps(data))
+    doctor = shellgate(config, "doctor", "--home", str(home), env=env).stdout
+    assert "PROBLEM codex: Codex holds shellgate's hook as modified" in doctor or \
+        "PROBLEM codex: Codex holds shellgate's hook as untrusted" in doctor, doctor

@@ -31,35 +31,61 @@ Scenario = tuple[Run, bytes]
 GNU_TIME = shutil.which("time", path="/usr/bin:/bin")
 
 
-def timed(argv: Run, stdin: bytes = b"") -> float:
+def timed(argv: Run, stdin: bytes = b"", env: dict[str, str] | None = None) -> float:
     """Wall seconds of one run of ``argv`` with ``stdin``."""
     started = time.perf_counter()
     subprocess.run(argv, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=False)
+                   check=False, env=env)
     return time.perf_counter() - started
 
 
-def peak_kib(argv: Run, stdin: bytes = b"") -> int | None:
+def peak_kib(argv: Run, stdin: bytes = b"", env: dict[str, str] | None = None) -> int | None:
     """Maximum resident set (KiB) of one run, by GNU time; None without GNU time."""
     if GNU_TIME is None:
         return None
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
         subprocess.run([GNU_TIME, "-f", "%M", "-o", out.name, *argv], input=stdin,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                       env=env)
         text = out.read().strip().splitlines()
     return int(text[-1]) if text and text[-1].isdigit() else None
 
 
 def measure(scenarios: dict[str, Scenario], rounds: int) -> dict[str, tuple[float, int | None]]:
     """Median seconds per scenario, scenarios interleaved in every round; peak memory."""
-    times: dict[str, list[float]] = {name: [] for name in scenarios}
-    names = list(scenarios)
+    return {name: (median, peak) for name, (median, _p90, peak) in
+            measure_p90(scenarios, rounds).items()}
+
+
+def measure_p90(scenarios: dict[str, Scenario], rounds: int,
+                env: dict[str, str] | None = None,
+                prompted: dict[str, Scenario] | None = None,
+                ) -> dict[str, tuple[float, float, int | None]]:
+    """(median, 90th percentile, peak KiB) per scenario, all interleaved in every round.
+
+    ``prompted`` scenarios are timed until they print the key-touch prompt
+    (``payloads.until_prompt``) rather than until they exit."""
+    from payloads import until_prompt
+
+    prompted = prompted or {}
+    everything = {**scenarios, **prompted}
+    times: dict[str, list[float]] = {name: [] for name in everything}
+    names = list(everything)
     for round_index in range(rounds):
         order = names[round_index % len(names):] + names[:round_index % len(names)]
         for name in order:
-            times[name].append(timed(*scenarios[name]))
-    return {name: (statistics.median(times[name]), peak_kib(*scenarios[name]))
-            for name in names}
+            if name in prompted:
+                seconds = until_prompt(*prompted[name], env=env or dict(os.environ))
+                if seconds is not None:
+                    times[name].append(seconds)
+            else:
+                times[name].append(timed(*everything[name], env=env))
+    out: dict[str, tuple[float, float, int | None]] = {}
+    for name in names:
+        values = sorted(times[name]) or [float("nan")]
+        p90 = values[min(len(values) - 1, int(0.9 * len(values)))]
+        out[name] = (statistics.median(values), p90, peak_kib(*everything[name], env=env))
+    return out
 
 
 def tool(name: str) -> str:
@@ -67,19 +93,22 @@ def tool(name: str) -> str:
     return str(found) if found.exists() else name
 
 
-def prepare(workdir: Path) -> dict[str, object]:
+def prepare(workdir: Path, config_name: str = "config", tools: str = "git",
+            env: dict[str, str] | None = None) -> dict[str, object]:
     """A config dir with warm caches, a shims dir when `install` exists, a git repo."""
-    config = workdir / "config"
+    config = workdir / config_name
     subprocess.run([tool("shellgate"), "--config", str(config), "check", "-c", "true"],
                    check=True, stdout=subprocess.DEVNULL)
     repo = workdir / "repo"
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    shims = workdir / "shims"
-    (workdir / "home").mkdir()
+    if not repo.exists():
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    shims = workdir / f"shims-{config_name}"
+    home = workdir / f"home-{config_name}"
+    home.mkdir()
     installed = subprocess.run([tool("shellgate"), "--config", str(config), "install",
-                                "--shims-dir", str(shims), "--tools", "git",
+                                "--shims-dir", str(shims), "--tools", tools,
                                 "--no-shell-config", "--no-agent-config",
-                                "--home", str(workdir / "home")],
+                                "--home", str(home)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
     return {"config": str(config), "repo": str(repo),
             "shims": str(shims) if installed == 0 and (shims / "git").exists() else None}
@@ -103,12 +132,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--quick", action="store_true", help="few rounds: only check it runs")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", choices=("all", "payloads", "plain"), default="all",
+                        help="payloads: only the payload, gated and size scenarios")
     args = parser.parse_args()
     rounds = 3 if args.quick else args.rounds
     python = str(BIN / "python")
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="shellgate-bench-") as tmp:
         work = Path(tmp)
+        if args.only == "payloads":
+            results["payloads"] = payload_paths(work, python, rounds)
+            report(results) if not args.json else print(json.dumps(results, indent=2))
+            return 0
         env = prepare(work)
         config, repo = str(env["config"]), str(env["repo"])
         git = shutil.which("git") or "git"
@@ -151,6 +186,8 @@ def main() -> int:
         results["ratios"] = ratios
         results["scan"] = scan_throughput(config, 300 if args.quick else 5000)
         results["scaling"] = scaling(work, config, rounds)
+        if args.only == "all":
+            results["payloads"] = payload_paths(work, python, rounds)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -176,13 +213,83 @@ def installed_hook(python: str, config: str) -> Run:
     return shlex.split(line)
 
 
+def payload_paths(work: Path, python: str, rounds: int) -> dict[str, object]:
+    """Hook and restricted-shell paths on payloads, gated commands and large commands, as
+    installed, interleaved with the bare interpreter start and their bash baselines."""
+    import payloads as p
+
+    stubs_path = p.make_stubs(work / "stubs")
+    env = {**os.environ, "PATH": stubs_path}
+    installed = prepare(work, "payload-config", "git,curl,psql,redis-cli,mongosh", env)
+    config, repo = str(installed["config"]), str(installed["repo"])
+    hook, shell = installed_hook(python, config), restricted_shell(installed, config)
+    scenarios: dict[str, Scenario] = {"python -I -S -c pass": _bind([python, "-I", "-S", "-c",
+                                                                     "pass"])}
+    commands = p.allowed_commands(work)
+    for name, command in commands.items():
+        scenarios[f"hook: {name}"] = _bind(hook, _hook_input(repo, command))
+        scenarios[f"bash -c: {name}"] = _bind(["bash", "-c", command])
+        scenarios[f"shellgate-sh -c: {name}"] = _bind([*shell, "-c", command])
+    if installed["shims"]:
+        scenarios['psql -c "SELECT 1" (stub)'] = _bind([str(work / "stubs" / "psql"), "-c",
+                                                        "SELECT 1"])
+        scenarios['psql -c "SELECT 1" (shim)'] = _bind([str(Path(str(installed["shims"]))
+                                                            / "psql"), "-c", "SELECT 1"])
+    for label, size in (("100 KiB", 100 * 1024), ("1 MiB", 1024 * 1024)):
+        big = p.large_command(size)
+        scenarios[f"hook: {label} command"] = _bind(hook, _hook_input(repo, big))
+        script = work / f"large-{size}.sh"  # a -c string is capped at 128 KiB by the kernel
+        script.write_text(big + "\n")
+        scenarios[f"bash FILE: {label} command"] = _bind(["bash", str(script)])
+        scenarios[f"shellgate-sh FILE: {label} command"] = _bind([*shell, str(script)])
+    gated_dir = work / "gated"
+    gated_dir.mkdir()
+    p.soft_key_config(tool("shellgate"), gated_dir / "config", gated_dir)
+    gated = prepare(gated_dir, "config", "git,curl", env)  # shims bound to that config
+    gated_config = str(gated["config"])
+    gated_shell = restricted_shell(gated, gated_config)
+    gated_hook = installed_hook(python, gated_config)
+    prompted: dict[str, Scenario] = {}
+    for name, command in (("git push --force", "git push --force origin main"),
+                          ("graphql mutation (PocketOS)", p.MUTATION)):
+        prompted[f"hook until prompt: {name}"] = _bind(gated_hook, _hook_input(
+            repo, command, "toolu_bench"))
+        prompted[f"shellgate-sh until prompt: {name}"] = _bind([*gated_shell, "-c", command])
+    measured = measure_p90(scenarios, rounds, env, prompted)
+    base = measured["python -I -S -c pass"][0]
+    runs = {k: {"median_ms": round(v[0] * 1000, 2), "p90_ms": round(v[1] * 1000, 2),
+                "peak_rss_kib": v[2]} for k, v in measured.items()}
+    ratios: dict[str, float] = {}
+
+    def ratio(name: str, reference: str | None = None) -> None:
+        key = f"{name}: {'added' if reference else 'total'} / bare interpreter start"
+        extra = measured[reference][0] if reference else 0.0
+        ratios[key] = round((measured[name][0] - extra) / base, 2)
+
+    for name in commands:
+        ratio(f"hook: {name}")
+        ratio(f"shellgate-sh -c: {name}", f"bash -c: {name}")
+    if installed["shims"]:
+        ratio('psql -c "SELECT 1" (shim)', 'psql -c "SELECT 1" (stub)')
+    for label in ("100 KiB", "1 MiB"):
+        ratio(f"hook: {label} command")
+        ratio(f"shellgate-sh FILE: {label} command", f"bash FILE: {label} command")
+    for name in prompted:
+        ratio(name)
+    return {"runs": runs, "ratios": ratios}
+
+
 def _bind(argv: Run, stdin: bytes = b"") -> Scenario:
     return argv, stdin
 
 
-def _hook_input(cwd: str, command: str) -> bytes:
-    return json.dumps({"session_id": "b", "hook_event_name": "PreToolUse", "tool_name": "Bash",
-                       "cwd": cwd, "tool_input": {"command": command}}).encode()
+def _hook_input(cwd: str, command: str, tool_use_id: str | None = None) -> bytes:
+    payload: dict[str, object] = {"session_id": "b", "hook_event_name": "PreToolUse",
+                                  "tool_name": "Bash", "cwd": cwd,
+                                  "tool_input": {"command": command}}
+    if tool_use_id is not None:
+        payload["tool_use_id"] = tool_use_id
+    return json.dumps(payload).encode()
 
 
 def scan_throughput(config: str, count: int) -> dict[str, float | None]:

@@ -1,24 +1,32 @@
 """GraphQL operations carried by an HTTP request: which root fields will be invoked.
 
-The document is read with graphql-core (a real parser), imported only when a request
-actually carries GraphQL. Root fields are reported by their real names (aliases
-resolved), through fragment spreads and inline fragments; directives such as
-``@skip(if: true)`` are ignored, so a field is reported even when it might be skipped.
+A document is read by ``graphql_reader`` (operations and fragments, exactly as
+graphql-core reads them), and by graphql-core itself, imported only then, for whatever
+that reader leaves to it (type-system definitions, syntax errors, rare escapes). Root
+fields are reported by their real names (aliases resolved), through fragment spreads and
+inline fragments; directives such as ``@skip(if: true)`` are ignored, so a field is
+reported even when it might be skipped.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
+from shellgate.payloads.http import graphql_reader
 from shellgate.payloads.http.request import DYNAMIC, FORM, MULTIPART, HttpRequest
+from shellgate.values import record
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
     from graphql.language import DefinitionNode, SelectionSetNode
+
+    from shellgate.payloads.http.graphql_reader import Selection
 
 _MAX_TOKENS = 200_000
 _KEYWORDS = ("query", "mutation", "subscription", "fragment", "{")
@@ -27,7 +35,7 @@ _MUTATION = re.compile(r"\bmutation\b\s*\w*\s*[({]")
 _PERSISTED_KEYS = ("documentId", "doc_id", "queryId", "persisted_query_id")
 
 
-@dataclass(frozen=True)
+@record
 class GraphqlCall:
     """The GraphQL a request carries.
 
@@ -96,6 +104,48 @@ def _root_fields(selection_set: SelectionSetNode, fragments: Mapping[str, Any],
                              fields, opaque)
 
 
+def _read_fields(selections: list[Selection], fragments: Mapping[str, list[Selection]],
+                 visiting: frozenset[str], fields: list[str], opaque: list[str]) -> None:
+    """:func:`_root_fields` over ``graphql_reader``'s selections."""
+    for kind, value in selections:
+        if kind == "field":
+            name = str(value)
+            if DYNAMIC in name:
+                opaque.append("a root field name is computed at run time")
+            if name != "__typename" and name not in fields:
+                fields.append(name)
+        elif kind == "inline":
+            _read_fields(value, fragments, visiting, fields, opaque)  # type: ignore[arg-type]
+        else:
+            name = str(value)
+            if name not in fragments:
+                opaque.append(f"fragment {name} is not defined in the document")
+            elif name not in visiting:
+                _read_fields(fragments[name], fragments, visiting | {name}, fields, opaque)
+
+
+def _from_reader(document: str, operation_name: str | None) -> GraphqlCall | None:
+    read = graphql_reader.read(document)
+    if read is None:
+        return None
+    operations, fragments = read
+    opaque: list[str] = []
+    chosen = operations
+    if operation_name:
+        chosen = [op for op in operations if op[1] == operation_name]
+        if not chosen:
+            opaque.append(f"operationName {operation_name!r} is not in the document")
+            chosen = operations
+    if not operations:
+        opaque.append("GraphQL document has no operation")
+    result: list[tuple[str, tuple[str, ...]]] = []
+    for kind, _name, selections in chosen:
+        fields: list[str] = []
+        _read_fields(selections, fragments, frozenset(), fields, opaque)
+        result.append((kind, tuple(fields)))
+    return GraphqlCall(tuple(result), tuple(dict.fromkeys(opaque)))
+
+
 def graphql_from_document(document: str, operation_name: str | None) -> GraphqlCall:
     """The operations of ``document`` that will execute and the root fields they call.
 
@@ -103,6 +153,13 @@ def graphql_from_document(document: str, operation_name: str | None) -> GraphqlC
     that one; otherwise (several operations, or a name not in the document) every
     operation is reported, as the server's choice cannot be known.
     """
+    read = _from_reader(document, operation_name)
+    return read if read is not None else graphql_core_document(document, operation_name)
+
+
+def graphql_core_document(document: str, operation_name: str | None) -> GraphqlCall:
+    """:func:`graphql_from_document` read by graphql-core alone (the reference that
+    ``graphql_reader`` is held to)."""
     from graphql import GraphQLError, parse
     from graphql.language import FragmentDefinitionNode, OperationDefinitionNode
 

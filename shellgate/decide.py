@@ -19,6 +19,29 @@ def decide(findings: Iterable[Finding], files: tuple[tuple[str, str], ...] = ())
     return Decision(verdict, found, files, tuple(f for f in every if f.action == "allow"))
 
 
+# Command sizes. Here, in a module the hooks and the restricted shell load anyway, so
+# that they can refuse an oversize command before importing the parser (a 1 MB command
+# took a hook call ~1 s to parse, only to need a touch nobody could give knowingly).
+MAX_COMMAND_BYTES = 4 * 1024 * 1024
+"""Larger command lines are refused unread by the engine."""
+LARGE_COMMAND_BYTES = 256 * 1024
+"""Larger command lines need approval whatever they hold (engine), and are refused unread
+by the agent surfaces (hooks, restricted shell): no person can review them."""
+
+
+def refuse_unread(text: str | bytes) -> Decision | None:
+    """The deny an agent surface answers for a command over :data:`LARGE_COMMAND_BYTES`,
+    without parsing it; None for any other command."""
+    if len(text) <= LARGE_COMMAND_BYTES:
+        return None
+    from shellgate.classify.core import core_finding
+
+    unit = "bytes" if isinstance(text, bytes) else "characters"
+    return decide([core_finding("too-large", f"{len(text)} {unit}, over the "
+                                f"{LARGE_COMMAND_BYTES // 1024} KiB an agent's command may "
+                                "have; refused unread")])
+
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
     from typing import Any

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
-from shellgate.decide import decide
+from shellgate.decide import LARGE_COMMAND_BYTES, MAX_COMMAND_BYTES, decide
 from shellgate.parse import ReadFile, no_files, parse, parse_argv
 from shellgate.protect import places as protected
 from shellgate.rules.ruleset import Rule, RuleSet
@@ -16,11 +16,6 @@ from shellgate.values import NO_STDIN, Decision, Finding, Stdin
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
     from shellgate.rules.scope import Where
-
-MAX_COMMAND_BYTES = 4 * 1024 * 1024
-"""Larger command lines are refused unread."""
-LARGE_COMMAND_BYTES = 256 * 1024
-"""Larger command lines are still inspected, and need approval whatever they hold."""
 
 
 def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) -> Decision:

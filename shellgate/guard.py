@@ -205,7 +205,6 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
     when that key gave none: the command never runs without its secrets).
     """
     import json
-    import socket
 
     from shellgate.decide import refusal_line
 
@@ -232,7 +231,7 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
     store = KeyStore(config.keys_path)
     credentials = store.load()
     request = ApprovalRequest(command=command, argv=tuple(argv), cwd=os.getcwd(),
-                              user=current_user(), host=socket.gethostname(),
+                              user=current_user(), host=os.uname().nodename,
                               rules=tuple(decision.rule_ids), files=decision.files,
                               nonce=new_nonce(), time=int(time.time()), agent=agent(),
                               secrets=unlock.secrets if unlock else ())

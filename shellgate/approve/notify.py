@@ -15,12 +15,14 @@ message; ``pending_message`` the notification's title and body.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    import subprocess
+    from typing import Any
 
 NOTIFY_TIMEOUT = 3.0
 """Seconds a notifier may run before it is killed."""
@@ -81,6 +83,8 @@ def notifier_argv(summary: str, body: str, platform: str | None = None,
     """The notifier command for this system, or None when no notifier is available."""
     platform = sys.platform if platform is None else platform
     environ = os.environ if environ is None else environ
+    import shutil  # only here: a notification is asked for once per approval
+
     if platform == "darwin":
         osascript = shutil.which("osascript", path=environ.get("PATH")) or "/usr/bin/osascript"
         if not os.path.exists(osascript):
@@ -124,6 +128,8 @@ def _lines(body: str) -> str:
 
 def _start(argv: Sequence[str], timeout: float) -> subprocess.Popen[bytes] | None:
     """Start the notifier detached from our stdio; a daemon thread reaps or kills it."""
+    import subprocess  # only with a notifier to start: it imports signal, threading, …
+
     try:
         child = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -136,6 +142,8 @@ def _start(argv: Sequence[str], timeout: float) -> subprocess.Popen[bytes] | Non
 
 
 def _reap(child: subprocess.Popen[bytes], timeout: float) -> None:
+    import subprocess
+
     try:
         child.wait(timeout)
     except subprocess.TimeoutExpired:

@@ -39,9 +39,15 @@ def test_sql_payload_imports_the_sql_parser_only() -> None:
     assert "sqlglot" in loaded and "graphql" not in loaded
 
 
-def test_graphql_body_imports_graphql() -> None:
+def test_graphql_body_is_read_without_graphql_core() -> None:
     loaded = _loaded("curl -X POST https://backboard.railway.app/graphql/v2 "
                      """-d '{"query":"query { me { id } }"}'""")
+    assert "shellgate.payloads.http.graphql" in loaded and "graphql" not in loaded
+
+
+def test_type_system_documents_still_go_to_graphql_core() -> None:
+    loaded = _loaded("curl -X POST https://api.example.com/graphql "
+                     """-d '{"query":"type Query { a: Int }"}'""")
     assert "graphql" in loaded
 
 
@@ -101,3 +107,97 @@ def test_hook_allows_plain_commands_without_the_engine(tmp_path: Path) -> None:
     assert result.stdout == ""  # allowed: no opinion
     loaded = result.stderr.split("LOADED", 1)[1].split()
     assert loaded == []  # not even json: shellgate.surfaces.hooks.jsonin reads the input
+
+
+PAYLOAD_HEAVY = ("graphql", "sqlglot", "dataclasses", "inspect", "typing", "signal", "psutil",
+                 "socket", "subprocess", "shellgate.parse.bash.walker",
+                 "shellgate.payloads.databases.nosql", "shellgate.payloads.databases.redis",
+                 "shellgate.payloads.databases.jsscan", "shellgate.payloads.code.oneliners")
+"""What a hook call may not import on its way to a payload decision (each costs ms of the
+call; bench/perf.py measures the calls)."""
+
+
+def _hook_loaded(tmp_path: Path, command: str) -> tuple[subprocess.CompletedProcess[str],
+                                                         set[str]]:
+    """Run the hook in a fresh interpreter on ``command``: its result and which of
+    :data:`PAYLOAD_HEAVY` it imported."""
+    config = str(tmp_path / "cfg")
+    _gate_loaded(config, "true")  # compiles the rules and the quick index
+    probe = ("import sys; before = set(sys.modules); sys.argv[1:] = sys.argv[2:]\n"
+             "import atexit\n"
+             "atexit.register(lambda: sys.stderr.write('LOADED ' + ' '.join(sorted("
+             f"m for m in set(sys.modules) - before if m in {PAYLOAD_HEAVY!r})) + '\\n'))\n"
+             "from shellgate.hooks.__main__ import main\n"
+             "from shellgate.surfaces.hooks import run\n"
+             "run.finish = lambda status: sys.exit(status)\n"
+             "main(sys.argv[1:])\n")
+    payload = json.dumps({"session_id": "s", "hook_event_name": "PreToolUse",
+                          "tool_name": "Bash", "cwd": str(tmp_path),
+                          "tool_input": {"command": command}})
+    result = subprocess.run([sys.executable, "-I", "-c", probe, "x", "--config", config,
+                             "claude-code"], input=payload, capture_output=True, text=True)
+    return result, set(result.stderr.split("LOADED", 1)[1].split())
+
+
+def test_hook_decides_payloads_without_heavy_imports(tmp_path: Path) -> None:
+    """Each payload pays only for its own reader: no graphql-core, no other client's
+    module, no dataclasses/typing/signal/psutil."""
+    query = tmp_path / "q.sql"
+    query.write_text("SELECT id FROM users WHERE active;\n")
+    own = {"redis-cli": {"shellgate.payloads.databases.nosql",
+                         "shellgate.payloads.databases.redis",
+                         "shellgate.payloads.databases.jsscan"},
+           "mongosh": {"shellgate.payloads.databases.nosql",
+                       "shellgate.payloads.databases.redis",
+                       "shellgate.payloads.databases.jsscan"},
+           "python3": {"shellgate.payloads.code.oneliners"}}
+    for command in [
+        "curl -X POST https://backboard.railway.app/graphql/v2 -H 'Content-Type: "
+        """application/json' -d '{"query":"query Me($n: Int) { me { id } }"}'""",
+        'psql -c "SELECT 1"', f"psql -d app -f {query}",
+        "psql -d app <<'SQL'\nSELECT id FROM users;\nSQL",
+        "redis-cli -h localhost GET session:42",
+        "mongosh app --quiet --eval 'db.users.find({active: true})'",
+        "python3 -c 'import sys; print(sys.version_info[:2])'",
+    ]:
+        result, loaded = _hook_loaded(tmp_path, command)
+        assert result.returncode == 0 and result.stdout == "", (command, result.stderr)
+        allowed = own.get(command.split()[0], set()) | {"shellgate.parse.bash.walker"}
+        assert loaded - allowed == set(), command
+
+
+def test_hook_refuses_an_oversize_command_unread(tmp_path: Path) -> None:
+    result, loaded = _hook_loaded(tmp_path, "echo " + "a" * (300 * 1024))
+    assert result.returncode == 0
+    answer = json.loads(result.stdout)["hookSpecificOutput"]
+    assert answer["permissionDecision"] == "deny"
+    assert "core.too-large" in answer["permissionDecisionReason"]
+    assert "shellgate.parse.bash.walker" not in loaded  # never parsed
+
+
+def test_hook_gated_path_reads_the_ancestry_without_psutil(tmp_path: Path) -> None:
+    """No key enrolled: the gated command is refused, after the approval flow ran (it
+    audits the refusal) without psutil, signal's enums or socket."""
+    result, loaded = _hook_loaded(tmp_path, "git push --force origin main")
+    answer = json.loads(result.stdout)["hookSpecificOutput"]
+    assert answer["permissionDecision"] == "deny"
+    assert "git.force-push" in answer["permissionDecisionReason"]
+    assert not loaded & {"psutil", "signal", "socket", "graphql", "sqlglot"}
+
+
+def test_restricted_shell_refuses_an_oversize_script_unread(tmp_path: Path) -> None:
+    config = str(tmp_path / "cfg")
+    _gate_loaded(config, "true")
+    probe = ("import sys\n"
+             "from shellgate.surfaces.restricted_shell.main import _gate\n"
+             "from shellgate.guard import Refused\n"
+             "text = 'echo ' + 'a' * (300 * 1024)\n"
+             "try:\n"
+             "    _gate(text, ['bash', '-c', text], sys.argv[1])\n"
+             "except Refused as exc:\n"
+             "    print('REFUSED', exc.message)\n"
+             "print('PARSED' if 'shellgate.parse.bash.walker' in sys.modules else 'UNREAD')\n")
+    result = subprocess.run([sys.executable, "-I", "-c", probe, config], capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.startswith("REFUSED") and "core.too-large" in result.stdout
+    assert result.stdout.split()[-1] == "UNREAD"

@@ -6,11 +6,14 @@ Python reader shares. Anything else is :data:`UNKNOWN`."""
 from __future__ import annotations
 
 import json
-from typing import Any
 from urllib.parse import urlencode
 
 from shellgate.payloads.code.lexer import Token
 from shellgate.payloads.http.request import DYNAMIC
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()
 """A value shellgate cannot compute statically."""

@@ -5,9 +5,8 @@ never raises, and runs in time linear in the code's length."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shellgate.payloads.http.request import DYNAMIC
+from shellgate.values import record
 
 _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
 _OPS = ("===", "!==", "...", "=>", "->", "::", "==", "!=", "=~", "!~", "&&", "||", "+=",
@@ -16,7 +15,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "f": "\f", "v
             "e": "\x1b", "a": "\a"}
 
 
-@dataclass(frozen=True)
+@record
 class Token:
     """``kind``: ``s`` string (``value`` decoded), ``n`` number, ``i`` identifier
     (sigils and ``::`` included), ``o`` operator."""

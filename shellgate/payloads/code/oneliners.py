@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from shellgate.payloads.http.request import HttpRequest, ReadFile, build_request, http_requests
+from shellgate.values import field, mutable_record
 
 LANGUAGES = ("python", "node", "perl", "ruby")
 _PYTHON = re.compile(r"(python|pypy)(\d+(\.\d+)*)?")
@@ -63,7 +63,7 @@ def _opaque(reason: str) -> list[HttpRequest]:
     return [build_request("", None, opaque=(reason,))]
 
 
-@dataclass
+@mutable_record
 class _Source:
     """Where an interpreter command takes its code from."""
 

@@ -15,11 +15,14 @@ import base64
 import binascii
 import json
 import textwrap
-from typing import Any
 
 from shellgate.payloads.code.evaluate import UNKNOWN, jsonable, text
 from shellgate.payloads.code.pycalls import CLIENTS, METHODS, Ref, classify
 from shellgate.payloads.http.request import DYNAMIC, HttpRequest, build_request
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 _MODULES = ("requests", "httpx", "urllib3", "aiohttp", "urllib.request", "http.client",
             "socket", "ssl", "pycurl", "websocket", "websockets", "treq", "grequests")

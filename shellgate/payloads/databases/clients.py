@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from shellgate.payloads.databases import options as dbargs
-from shellgate.payloads.databases.nosql import classify_mongo, classify_redis, split_redis_script
-from shellgate.payloads.databases.redis import read_redis_cli, split_redis_protocol
 from shellgate.payloads.sql.statements import PayloadFinding, classify_sql, includes, snippet
+from shellgate.values import field, mutable_record, record
 
 ReadFile = Callable[[str], "bytes | None"]
 """Returns a file's bytes, or None when shellgate may not or cannot read it."""
@@ -35,7 +33,7 @@ DB_CLIENTS: frozenset[str] = frozenset({
 with ``sql``)."""
 
 
-@dataclass(frozen=True)
+@record
 class DbPayload:
     """What one database-client invocation will run, as far as shellgate can see."""
 
@@ -47,7 +45,7 @@ class DbPayload:
     findings: tuple[PayloadFinding, ...] = ()
 
 
-@dataclass
+@mutable_record
 class _Collector:
     language: str
     dialect: str
@@ -78,9 +76,14 @@ class _Collector:
             return
         self.texts.append(text)
         if self.language == "mongo":
+            from shellgate.payloads.databases.nosql import classify_mongo
+
             self.findings += classify_mongo(text)
             return
         if self.language == "redis":
+            # each client's reader is imported only for that client's commands
+            from shellgate.payloads.databases.nosql import classify_redis, split_redis_script
+
             for words in split_redis_script(text):
                 self.findings += classify_redis(words)
             return
@@ -326,6 +329,9 @@ def _duckdb(argv: list[str | None], stdin: str | None, stdin_opaque: bool,
 
 def _redis(argv: list[str | None], stdin: str | None, stdin_opaque: bool,
            read_file: ReadFile) -> DbPayload:
+    from shellgate.payloads.databases.nosql import classify_redis
+    from shellgate.payloads.databases.redis import read_redis_cli, split_redis_protocol
+
     cli = read_redis_cli(argv)
     c = _Collector("redis", "", read_file)
     c.findings += cli.findings

@@ -9,10 +9,11 @@ variable that expands to ``-c…`` is not seen as an option).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+
+from shellgate.values import field, mutable_record, record
 
 
-@dataclass(frozen=True)
+@record
 class Spec:
     """How one client reads its options."""
 
@@ -28,7 +29,7 @@ class Spec:
     mysql_names: bool = False                    # _ is -, --loose-/--skip-/--enable- prefixes
 
 
-@dataclass
+@mutable_record
 class Parsed:
     """Options in order as ``(canonical name, value)`` and the positional words."""
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from shellgate.payloads.sql.statements import PayloadFinding, snippet
+from shellgate.values import field, mutable_record
 
 _FLUSH = {"FLUSHALL": "deletes every key of every database",
           "FLUSHDB": "deletes every key of the database",
@@ -199,7 +199,7 @@ _CLI_MODES = frozenset({
 _CLUSTER_READ = frozenset({"check", "info", "help", "backup"})
 
 
-@dataclass
+@mutable_record
 class RedisCli:
     """What a redis-cli argv asks for.
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
+
+from shellgate.values import record
 
 ReadFile = Callable[[str], "bytes | None"]
 """Returns a file's bytes, or None when shellgate may not or cannot read it."""
@@ -28,7 +29,7 @@ JSON = "application/json"
 MULTIPART = "multipart/form-data"
 
 
-@dataclass(frozen=True)
+@record
 class HttpRequest:
     """One HTTP request a command will send, as far as shellgate can see it.
 

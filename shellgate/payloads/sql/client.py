@@ -8,8 +8,9 @@ dot-commands are read here the way each client reads them. Helper of
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections import namedtuple
+
+from shellgate.values import field, mutable_record, record
 
 _SEND_METAS = frozenset({"g", "gx", "gexec", "gset", "gdesc", "watch", "crosstabview", ";"})
 """psql meta-commands that send the query buffer, so they end a statement."""
@@ -24,7 +25,7 @@ _MYSQL_SHORT = {".": "source", "!": "system", "d": "delimiter", "u": "use", "P":
 _MYSQL_SEND = frozenset({"g", "G"})
 
 
-@dataclass(frozen=True)
+@record
 class Traits:
     """How one dialect's text is read."""
 
@@ -41,17 +42,24 @@ class Traits:
     paren_semis: bool      # ";" inside parentheses does not end a statement
 
 
-class Token(NamedTuple):
-    """One lexical token. ``kind``: word, qident, string, number, op, var."""
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from typing import NamedTuple
 
-    kind: str
-    text: str
-    start: int
-    end: int
-    value: str = ""  # words: upper case; strings: the content; var: the psql variable name
+    class Token(NamedTuple):
+        """One lexical token. ``kind``: word, qident, string, number, op, var."""
+
+        kind: str
+        text: str
+        start: int
+        end: int
+        value: str = ""  # words: upper case; strings: the content; var: the psql variable name
+else:  # typing.NamedTuple would import typing (~9 ms) on every SQL payload
+    Token = namedtuple("Token", ("kind", "text", "start", "end", "value"), defaults=("",))
+    Token.__doc__ = "One lexical token. ``kind``: word, qident, string, number, op, var."
 
 
-@dataclass
+@mutable_record
 class Statement:
     """One statement as the server will receive it; ``broken`` when a quote never closed."""
 
@@ -75,7 +83,7 @@ class Statement:
         return "".join(parts)
 
 
-@dataclass(frozen=True)
+@record
 class Meta:
     """A client command (psql ``\\i f``, mysql ``source f``, sqlite ``.read f``)."""
 

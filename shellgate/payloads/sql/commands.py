@@ -8,9 +8,8 @@ Helper of :mod:`shellgate.payloads.sql.statements`; imports nothing heavy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from shellgate.payloads.sql.script import Meta, Statement, Token, lex_fragment
+from shellgate.values import field, mutable_record
 
 COMMAND_LEADS = frozenset({
     "SHOW", "VACUUM", "ANALYZE", "ANALYSE", "EXPLAIN", "CHECKPOINT", "LISTEN", "NOTIFY",
@@ -42,7 +41,7 @@ _CREATE_MODIFIERS = frozenset({
 _KEEPS_DATA = frozenset({"DEFAULT", "NOT", "IDENTITY", "EXPRESSION"})
 
 
-@dataclass
+@mutable_record
 class LeadRules:
     """What a statement's words alone say about it."""
 

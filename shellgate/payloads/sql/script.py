@@ -10,9 +10,9 @@ Used by :mod:`shellgate.payloads.sql.statements`; imports nothing heavy.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from shellgate.payloads.sql.client import Item, LexerState, Meta, Statement, Token, Traits
+from shellgate.values import replace
 
 DIALECTS = frozenset({"postgres", "mysql", "sqlite", "duckdb", "clickhouse", "cockroach",
                       "generic"})

@@ -11,9 +11,6 @@ them. A statement the parser cannot read is reported as ``sql.unparsed``: fail c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from shellgate.payloads.sql import commands as sqlcommands
 from shellgate.payloads.sql.script import (
     DIALECTS,
@@ -24,6 +21,11 @@ from shellgate.payloads.sql.script import (
     split_script,
 )
 from shellgate.payloads.sql.truth import CONST, TRUE, truth
+from shellgate.values import record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 KINDS = frozenset({
     "sql.drop", "sql.truncate", "sql.delete-unscoped", "sql.update-unscoped", "sql.alter-drop",
@@ -53,7 +55,7 @@ _RISKY = frozenset({"DELETE", "UPDATE", "DROP", "TRUNCATE", "ALTER", "GRANT", "R
                     "WITH", "REPLACE"})
 
 
-@dataclass(frozen=True)
+@record
 class PayloadFinding:
     """One destructive or unreadable part of a payload.
 

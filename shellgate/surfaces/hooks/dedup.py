@@ -20,17 +20,17 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from shellgate.surfaces.hooks.dialect import HookRequest, Verdict
+from shellgate.values import mutable_record
 
 RECORD_SECONDS = 120
 """A record outlives the decision by at most this long (twins fire right after it)."""
 _PRUNE_SECONDS = 900
 
 
-@dataclass
+@mutable_record
 class Twin:
     """The record slot of one tool call, held under its lock."""
 

@@ -9,7 +9,6 @@ answers deny before the agent's own timeout would fail open.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import time
 
@@ -18,6 +17,10 @@ from shellgate.surfaces.hooks import jsonin
 from shellgate.surfaces.hooks.dialect import Answer, BadInput, HookRequest, Payload, Verdict
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    import signal
+else:  # the C module: ``signal`` wraps it in enums, ~6 ms of every hook call
+    import _signal as signal
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import FrameType
@@ -139,6 +142,11 @@ def _decide(request: HookRequest, load: Callable[[], Config], started: float,
         except OSError as exc:
             return _refused(f"cannot enter the working directory {request.cwd!r}: "
                             f"{exc.strerror}")
+    from shellgate.decide import refuse_unread
+
+    oversize = refuse_unread(request.command)
+    if oversize is not None:
+        return _approve(request, oversize, load(), None, started)
     sealed = _sealed(request.command, load)
     if sealed is not None:
         return Verdict("deny", f"shellgate: {sealed}", f"shellgate: refused: {sealed}")
@@ -180,11 +188,10 @@ def _sealed(command: str, load: Callable[[], Config]) -> str | None:
     return hook_refusal(command, config.directory, installed_shim(config.directory))
 
 
-def _approve(request: HookRequest, decision: Decision, config: Config, rules: RuleSet,
-             started: float) -> Verdict:
+def _approve(request: HookRequest, decision: Decision, config: Config,
+             rules: RuleSet | None, started: float) -> Verdict:
     """Gate through the one approval flow; issue a ticket for the shims once approved."""
     from shellgate.approve import tickets
-    from shellgate.engine import evaluate
     from shellgate.guard import Ask, Refused, guard
     from shellgate.surfaces.procs import detect_agent
 
@@ -192,7 +199,11 @@ def _approve(request: HookRequest, decision: Decision, config: Config, rules: Ru
     first = next((f for f in decision.findings if f.action == decision.verdict),
                  decision.findings[0])
 
-    def redecide() -> Decision:
+    def redecide() -> Decision:  # ``rules`` None: refused unread, and still refused
+        if rules is None:
+            return decision
+        from shellgate.engine import evaluate
+
         return evaluate(command, rules, read_payload_file)
 
     left = request.budget - (time.monotonic() - started) - 2

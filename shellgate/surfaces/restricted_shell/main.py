@@ -65,9 +65,18 @@ def _split(argv: list[str]) -> tuple[list[str], str | None, str | None, list[str
 def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     """Return when the script may run (allowed, or approved with a key touch). Plain
     commands no rule can match are allowed without loading the engine (``fastpath``)."""
+    from shellgate.decide import refuse_unread
     from shellgate.rules.index import config_dir as resolve
     from shellgate.surfaces.fastpath import quick_allow_script
 
+    oversize = refuse_unread(text)
+    if oversize is not None:  # denied before any parsing: the guard audits and refuses it
+        from shellgate.config import Config
+        from shellgate.guard import Ask, guard
+
+        config = Config.at(config_dir)
+        return config, guard(config, Ask(text, tuple(argv), lambda: oversize),
+                             oversize).approval
     try:
         if quick_allow_script(text, resolve(config_dir)):
             return None, None

@@ -42,6 +42,18 @@ def refuse_unread(text: str | bytes) -> Decision | None:
                                 "have; refused unread")])
 
 
+def unread_summary(text: str | bytes) -> str:
+    """What the audit trail records of a command refused unread: its start, its length and
+    its SHA-256 (recording a megabyte per refusal would let an agent grow the trail, and
+    slow every later append, at will)."""
+    import hashlib
+
+    raw = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    start = raw[:160].decode("utf-8", "replace")
+    return (f"{start}… [{len(text)} {'bytes' if isinstance(text, bytes) else 'characters'}"
+            f" refused unread; sha256 {hashlib.sha256(raw).hexdigest()}]")
+
+
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
     from typing import Any

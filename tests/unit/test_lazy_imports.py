@@ -173,6 +173,9 @@ def test_hook_refuses_an_oversize_command_unread(tmp_path: Path) -> None:
     assert answer["permissionDecision"] == "deny"
     assert "core.too-large" in answer["permissionDecisionReason"]
     assert "shellgate.parse.bash.walker" not in loaded  # never parsed
+    trail = (tmp_path / "cfg" / "audit.jsonl").read_text()  # the refusal is audited,
+    assert '"denied"' in trail and "refused unread; sha256" in trail  # as a summary
+    assert len(trail) < 4096
 
 
 def test_hook_gated_path_reads_the_ancestry_without_psutil(tmp_path: Path) -> None:

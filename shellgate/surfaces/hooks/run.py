@@ -145,8 +145,12 @@ def _decide(request: HookRequest, load: Callable[[], Config], started: float,
     from shellgate.decide import refuse_unread
 
     oversize = refuse_unread(request.command)
-    if oversize is not None:
-        return _approve(request, oversize, load(), None, started)
+    if oversize is not None and not load().state:  # hardened: the broker reads it itself
+        from shellgate.decide import unread_summary
+
+        # personal mode: the guard audits a deny and refuses; it never asks anyone else
+        return _approve(request, oversize, load(), None, started,
+                        unread_summary(request.command))
     sealed = _sealed(request.command, load)
     if sealed is not None:
         return Verdict("deny", f"shellgate: {sealed}", f"shellgate: refused: {sealed}")
@@ -189,13 +193,14 @@ def _sealed(command: str, load: Callable[[], Config]) -> str | None:
 
 
 def _approve(request: HookRequest, decision: Decision, config: Config,
-             rules: RuleSet | None, started: float) -> Verdict:
-    """Gate through the one approval flow; issue a ticket for the shims once approved."""
+             rules: RuleSet | None, started: float, shown: str | None = None) -> Verdict:
+    """Gate through the one approval flow; issue a ticket for the shims once approved.
+    ``shown``: what the human and the audit trail see instead of an oversize command."""
     from shellgate.approve import tickets
     from shellgate.guard import Ask, Refused, guard
     from shellgate.surfaces.procs import detect_agent
 
-    command = request.command or ""
+    command = shown if shown is not None else request.command or ""
     first = next((f for f in decision.findings if f.action == decision.verdict),
                  decision.findings[0])
 

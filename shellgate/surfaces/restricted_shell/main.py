@@ -72,11 +72,14 @@ def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     oversize = refuse_unread(text)
     if oversize is not None:  # denied before any parsing: the guard audits and refuses it
         from shellgate.config import Config
+        from shellgate.decide import unread_summary
         from shellgate.guard import Ask, guard
 
         config = Config.at(config_dir)
-        return config, guard(config, Ask(text, tuple(argv), lambda: oversize),
-                             oversize).approval
+        if not config.state:  # hardened: the broker reads the script itself, below
+            shown = unread_summary(text)
+            guard(config, Ask(shown, ("bash", "-c", shown), lambda: oversize), oversize)
+            raise ShellgateError("the script is too large to inspect; not run", REFUSED)
     try:
         if quick_allow_script(text, resolve(config_dir)):
             return None, None

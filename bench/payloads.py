@@ -110,7 +110,9 @@ def soft_key_config(shellgate: str, config: Path, work: Path) -> None:
                     str(work / "soft-key.json")], check=True, cwd=work,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _set_touch(work / "soft-key.json", False)
-    (config / "config.toml").write_text("approval_timeout = 1\n")
+    settings = config / "config.toml"  # keep what enroll wrote (allow_software_keys)
+    kept = settings.read_text() if settings.exists() else ""
+    settings.write_text("approval_timeout = 1\n" + kept)
     subprocess.run([shellgate, "--config", str(config), "check", "-c", "true"], check=True,
                    stdout=subprocess.DEVNULL)
 

@@ -56,7 +56,7 @@ def config_directory(directory: str | Path | None) -> str:
 
 DEFAULT_APPROVAL_TIMEOUT = 60.0
 _SETTINGS = {"approval_timeout": (int, float), "hardened": (bool,),
-             "allow_software_keys": (bool,)}
+             "allow_software_keys": (bool,), "strict": (bool,)}
 
 
 @record
@@ -72,6 +72,8 @@ class Config:
     """Hardened mode: the broker's state directory (audit trail); empty in personal mode."""
     allow_software_keys: bool = False
     """``allow_software_keys = true`` in config.toml (``enroll --soft`` writes it)."""
+    strict: bool = False
+    """Gate the families docs/residual-risk.md accepts (only ever tightens)."""
 
     @classmethod
     def at(cls, directory: str | Path | None) -> Config:
@@ -94,7 +96,8 @@ class Config:
         if not 1 <= timeout <= 600:
             raise ConfigError("config.toml: approval_timeout must be between 1 and 600 seconds")
         return cls(base, timeout, bool(settings.get("hardened", False)),
-                   allow_software_keys=settings.get("allow_software_keys") is True)
+                   allow_software_keys=settings.get("allow_software_keys") is True,
+                   strict=bool(settings.get("strict", False)))
 
     @classmethod
     def _hardened(cls, marker: str, directory: str | Path | None) -> Config:
@@ -109,7 +112,8 @@ class Config:
         timeout = float(settings.get("approval_timeout", DEFAULT_APPROVAL_TIMEOUT))
         if not 1 <= timeout <= 600:
             raise ConfigError("config.toml: approval_timeout must be between 1 and 600 seconds")
-        return cls(base, timeout, True, str(state.layout.state))
+        return cls(base, timeout, True, str(state.layout.state),
+                   strict=bool(settings.get("strict", False)))
 
     @property
     def directory(self) -> Path:
@@ -168,6 +172,7 @@ class Config:
             from shellgate.rules.where import edge_where
 
             rules.where = edge_where(trust_tilde=exceptions == "here")
+        rules.strict = self.strict
         return rules
 
     def accepted(self) -> dict[str, str]:

@@ -5,21 +5,29 @@ Never raises and never allows on failure: an internal error becomes a ``deny``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import LARGE_COMMAND_BYTES, MAX_COMMAND_BYTES, decide
 from shellgate.parse import ReadFile, no_files, parse, parse_argv
 from shellgate.protect import places as protected
 from shellgate.rules.ruleset import Rule, RuleSet
-from shellgate.values import NO_STDIN, Decision, Finding, Stdin
+from shellgate.values import NO_STDIN, UNKNOWN_STDIN, Decision, Finding, Stdin
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
     from shellgate.rules.scope import Where
 
 
-def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) -> Decision:
-    """Decide on a command line as a shell would run it."""
+def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files,
+             stdin: Stdin = UNKNOWN_STDIN, environ: Mapping[str, str] | None = None) -> Decision:
+    """Decide on a command line as a shell would run it.
+
+    ``stdin`` is what the line reads: unknown unless the surface says otherwise (a shell
+    or client reading unseen input needs a human). ``environ`` is the environment the
+    line starts with, where the surface knows it (git's configuration is found with it).
+    """
     try:
         extra: list[Finding] = []
         if isinstance(text, bytes):
@@ -36,7 +44,7 @@ def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) 
         if len(text) > LARGE_COMMAND_BYTES:
             extra.append(core_finding("too-large-to-trust", f"{len(text)} characters"))
         reader = RecordingReader(read_file)
-        script = parse(text, reader, reads_like(rules))
+        script = parse(text, reader, reads_like(rules), stdin, environ)
         extra.extend(protected.findings(script))
         return decide(extra + classify(script, rules, reader, _where(rules, text)),
                       _files(reader))
@@ -47,7 +55,7 @@ def evaluate(text: str | bytes, rules: RuleSet, read_file: ReadFile = no_files) 
 
 
 def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_files,
-                  stdin: Stdin = NO_STDIN) -> Decision:
+                  stdin: Stdin = NO_STDIN, environ: Mapping[str, str] | None = None) -> Decision:
     """Decide on an argv that will be exec'd directly (shims, ``shellgate run --``).
 
     ``stdin`` is what the program will read, when shellgate buffered it to inspect it.
@@ -56,7 +64,7 @@ def evaluate_argv(argv: list[str], rules: RuleSet, read_file: ReadFile = no_file
         if sum(len(a) for a in argv) > MAX_COMMAND_BYTES:
             return decide([core_finding("too-large", "argv too large")])
         reader = RecordingReader(read_file)
-        script = parse_argv(argv, reader, stdin, reads_like(rules))
+        script = parse_argv(argv, reader, stdin, reads_like(rules), environ)
         return decide(protected.findings(script)
                       + classify(script, rules, reader, _where(rules, " ".join(argv))),
                       _files(reader))

@@ -47,17 +47,41 @@ class PayloadFiles:
         """A file a command reads its payload from, relative to the working directory and
         bounded (one byte over the cap, so an oversized file is noticed); None if
         unreadable."""
-        try:
-            with open(path, "rb") as handle:
-                return handle.read(MAX_PAYLOAD_BYTES + 1)
-        except OSError:
-            return None
+        return read_regular_file(path, MAX_PAYLOAD_BYTES)
 
     @staticmethod
     def real_path(path: str) -> str | None:
         """``path`` with its symlinks resolved, when one of its parts is a symlink (a
         ``build/`` that points at real data); None when none is or nothing can be told."""
         return real_path(path)
+
+
+def read_regular_file(path: str, cap: int) -> bytes | None:
+    """A regular file's bytes, one byte over ``cap`` at most; None if unreadable.
+
+    Only regular files: a FIFO, a terminal or ``/dev/stdin`` is a stream that belongs to
+    the command (reading it here would take the input away from the command, or from the
+    surface itself: ``scan -`` fed its own remaining lines to ``bash /dev/stdin``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        if os.fstat(fd).st_mode & 0o170000 != 0o100000:  # S_IFREG, without importing stat
+            return None
+        chunks: list[bytes] = []
+        left = cap + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def real_path(path: str) -> str | None:

@@ -121,7 +121,7 @@ def decide_argv(argv: list[str], rules: RuleSet, read_file: ReadFile
     from shellgate.values import NO_STDIN, Stdin
 
     def decider(stdin: Stdin) -> Callable[[], Decision]:
-        return lambda: evaluate_argv(argv, rules, read_file, stdin)
+        return lambda: evaluate_argv(argv, rules, read_file, stdin, os.environ)
 
     mode = stdin_mode(argv, rules) if stdin_is_data() else "keep"
     if mode == "keep":

@@ -221,6 +221,9 @@ class Stdin:
 
 
 NO_STDIN = Stdin()
+UNKNOWN_STDIN = Stdin(opaque="standard input shellgate cannot see")
+"""A command line's own stdin where the surface cannot tell what it holds (scan, check,
+hooks): a shell or client reading it needs a human."""
 
 
 @record

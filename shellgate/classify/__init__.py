@@ -6,8 +6,9 @@ from collections.abc import Callable
 from fnmatch import fnmatchcase
 
 from shellgate.classify.argv import match_path
-from shellgate.classify.core import core_finding, problem_finding
+from shellgate.classify.core import STRICT_ONLY, core_finding, problem_finding
 from shellgate.classify.match import Resolve, block_holds, is_safe_path, rule_holds
+from shellgate.parse.context import is_device_path, norm_path
 from shellgate.parse.wrappers.unwrap import base_name
 from shellgate.rules.ruleset import Match, Rule, RuleSet
 from shellgate.values import Command, Finding, Script
@@ -31,6 +32,10 @@ class RecordingReader:
         self.digests: dict[str, str] = {}
 
     def __call__(self, path: str) -> bytes | None:
+        if norm_path(path) == "/dev/null":
+            return b""
+        if is_device_path(norm_path(path)):
+            return None  # a stream (`psql -f /dev/stdin`): the command's own, never read here
         try:
             data = self._read(path)
         except OSError:
@@ -63,8 +68,11 @@ def classify(script: Script, rules: RuleSet, read_file: ReadFile = _no_files,
     """Every finding for the script: rule matches and what could not be seen into.
 
     With ``where`` (facts from the edge), the user's scoped exceptions may waive the
-    line's findings; waived findings come back with action ``allow``."""
-    findings: list[Finding] = [problem_finding(p) for p in script.problems]
+    line's findings; waived findings come back with action ``allow``. Problems of the
+    strict-only kinds count only in strict mode (``strict = true``)."""
+    strict = bool(getattr(rules, "strict", False))
+    findings: list[Finding] = [problem_finding(p) for p in script.problems
+                               if strict or p.kind not in STRICT_ONLY]
     found = [(command, classify_command(command, rules, read_file))
              for command in script.commands]
     waived: list[Finding] = []
@@ -106,6 +114,8 @@ def classify_command(command: Command, rules: RuleSet,
     tool = rules.tool(name)
     words = command.argv[1:]
     own = rules.for_tool(name)
+    if getattr(rules, "strict", False) and own and any(w.dynamic for w in words):
+        found.append(core_finding("runtime-argument", command.show(), command.via))
     for rule in own:
         view = match_path(words, tool, rule)
         if view is None or view.help:

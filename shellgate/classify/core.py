@@ -66,10 +66,25 @@ CORE: dict[str, CoreRule] = {r.id.removeprefix("core."): r for r in (
              "medium", "gate"),
     CoreRule("core.too-large", "the command is larger than shellgate inspects",
              "Put the data in a file and pass the file.", "high", "deny"),
+    CoreRule("core.unread-script", "runs a script shellgate could not read (strict mode)",
+             "Strict mode gates any script or program file shellgate could not read; make "
+             "it readable, or run its commands directly.", "high", "gate"),
+    CoreRule("core.runtime-argument", "a guarded tool gets an argument only known at run "
+             "time (strict mode)", "Strict mode gates variables and substitutions in the "
+             "arguments of tools that have rules; spell the value out.", "high", "gate"),
+    CoreRule("core.unnamed-call", "interpreter code makes calls shellgate cannot name "
+             "(strict mode)", "Strict mode gates code that builds the functions it calls "
+             "(getattr, eval, exec, __import__ of computed names); write the call out.",
+             "high", "gate"),
     CoreRule("core.internal-error", "shellgate failed while inspecting the command",
              "An internal error is a refusal, never an allow. Report it with the command.",
              "critical", "deny"),
 )}
+
+
+STRICT_ONLY = frozenset({"unread-script", "runtime-argument", "unnamed-call"})
+"""Kinds of problem that gate only in strict mode (``strict = true`` in config.toml): the
+families ``docs/residual-risk.md`` accepts by default."""
 
 
 def core_finding(kind: str, detail: str, via: tuple[str, ...] = ()) -> Finding:

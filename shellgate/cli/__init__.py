@@ -57,9 +57,11 @@ def check(ctx: click.Context, command: str | None, as_json: bool, argv: tuple[st
         raise click.UsageError("give exactly one of -c STRING or -- ARGV…")
     rules = _rules(ctx)
     if command is not None:
-        shown, decision = command, evaluate(command, rules, read_payload_file)
+        shown, decision = command, evaluate(command, rules, read_payload_file,
+                                           environ=os.environ)
     else:
-        shown, decision = " ".join(argv), evaluate_argv(list(argv), rules, read_payload_file)
+        shown, decision = " ".join(argv), evaluate_argv(list(argv), rules, read_payload_file,
+                                                       environ=os.environ)
     click.echo(dumps(decision_json(shown, decision)) if as_json else explain(shown, decision))
 
 

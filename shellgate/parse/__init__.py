@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from shellgate.parse.bash.expand import Expander
 from shellgate.parse.context import ParseContext, ReadFile, mapping_reader, no_files
 from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
@@ -13,21 +15,27 @@ __all__ = ["ReadFile", "mapping_reader", "no_files", "parse", "parse_argv"]
 
 
 def parse(text: str, read_file: ReadFile = no_files,
-          reads_like: dict[str, str] | None = None) -> Script:
+          reads_like: dict[str, str] | None = None, stdin: Stdin = NO_STDIN,
+          environ: Mapping[str, str] | None = None) -> Script:
     """Parse a command line as bash would run it; never raises on any input text.
-    ``reads_like`` maps registered interpreters to the built-in one they read like."""
-    ctx = ParseContext(read_file=read_file, reads_like=reads_like or {})
+    ``reads_like`` maps registered interpreters to the built-in one they read like;
+    ``stdin`` is what the line itself reads, as far as the surface knows; ``environ`` the
+    environment it starts with (files found through it are read with ``read_file``)."""
+    ctx = ParseContext(read_file=read_file, reads_like=reads_like or {},
+                       environ=dict(environ or {}))
     if "\x00" in text:
         ctx.problem("bad-input", "the command contains NUL bytes")
         text = text.replace("\x00", " ")
-    Expander(ctx).nested(text, (), NO_STDIN, None, 0)
+    Expander(ctx).nested(text, (), stdin, None, 0)
     return _script(ctx)
 
 
 def parse_argv(argv: list[str], read_file: ReadFile = no_files, stdin: Stdin = NO_STDIN,
-               reads_like: dict[str, str] | None = None) -> Script:
+               reads_like: dict[str, str] | None = None,
+               environ: Mapping[str, str] | None = None) -> Script:
     """Inspect an argv that will be exec'd directly (no shell): shims and ``run --``."""
-    ctx = ParseContext(read_file=read_file, reads_like=reads_like or {})
+    ctx = ParseContext(read_file=read_file, reads_like=reads_like or {},
+                       environ=dict(environ or {}))
     if any("\x00" in a for a in argv):
         ctx.problem("bad-input", "an argument contains NUL bytes")
     if not argv:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping
 
-from shellgate.values import Command, Problem, Word, field, mutable_record
+from shellgate.values import Command, Problem, Stdin, Word, field, mutable_record
 
 ReadFile = Callable[[str], "bytes | None"]
 """Reads a file a command takes its payload from; None when it cannot be read."""
@@ -17,6 +17,18 @@ MAX_SYNTAX_DEPTH = 400
 MAX_COMMANDS = 10_000
 MAX_PIPELINE = 1_000
 MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+STDIN_PATHS = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "/proc/thread-self/fd/0"})
+"""Paths that name the command's own standard input: read as its stdin, never as a file
+(the surface's own stdin is not the command's: ``scan -`` would feed itself to it)."""
+_EMPTY_DEVICES = frozenset({"/dev/null", "/dev/zero"})
+
+
+def is_device_path(path: str) -> bool:
+    """A path whose content is a stream, not a file shellgate can read ahead of the run:
+    descriptors, terminals, ``/proc`` entries (``/dev/null`` reads as empty)."""
+    return path.startswith(("/dev/", "/proc/")) and path not in _EMPTY_DEVICES
 
 
 def no_files(path: str) -> bytes | None:
@@ -74,6 +86,10 @@ class ParseContext:
     git_aliases: dict[str, str] = field(default_factory=dict)
     reads_like: dict[str, str] = field(default_factory=dict)
     """Registered interpreters read as the built-in one they name (the tool registry)."""
+    environ: Mapping[str, str] = field(default_factory=dict)
+    """The environment the command will start with, as the surface knows it (git's
+    configuration files are found through it); empty when unknown."""
+    git_config: list[tuple[str, str]] | None = None
     exhausted: bool = False
 
     def problem(self, kind: str, detail: str, via: tuple[str, ...] = ()) -> None:
@@ -104,6 +120,10 @@ class ParseContext:
         key = norm_path(path)
         if key in self.written:
             return self.written[key]
+        if key in _EMPTY_DEVICES:
+            return ""
+        if is_device_path(key):
+            return None
         try:
             data = self.read_file(path)
         except OSError:
@@ -114,3 +134,17 @@ class ParseContext:
             self.problem("opaque-payload", f"{path} is too large to inspect")
             return None
         return data.decode("utf-8", "surrogateescape")
+
+    def script(self, path: str, stdin: Stdin, via: tuple[str, ...] = ()) -> str | None:
+        """The text of a script a shell or interpreter will run from ``path``: its own stdin
+        when the path names it (a problem when that stdin is not seen), never a stream."""
+        key = norm_path(path)
+        if key in STDIN_PATHS and key not in self.written:
+            if stdin.text is None and stdin.opaque:
+                self.problem("opaque-shell-input",
+                             f"code read from {path}: {stdin.opaque or 'standard input'}", via)
+            return stdin.text
+        if is_device_path(key) and key not in self.written:
+            self.problem("opaque-shell-input", f"code read from the stream {path}", via)
+            return None
+        return self.read(path)

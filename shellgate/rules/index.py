@@ -34,6 +34,33 @@ SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 
 
+GIT_BUILTINS = frozenset({
+    "add", "am", "annotate", "apply", "archive", "bisect", "blame", "branch", "bundle",
+    "cat-file", "check-attr", "check-ignore", "checkout", "cherry", "cherry-pick", "clean",
+    "clone", "commit", "config", "count-objects", "describe", "diff", "diff-files",
+    "diff-index", "diff-tree", "difftool", "fetch", "for-each-ref", "format-patch", "fsck",
+    "gc", "grep", "hash-object", "help", "init", "log", "ls-files", "ls-remote", "ls-tree",
+    "maintenance", "merge", "merge-base", "mergetool", "mv", "name-rev", "notes", "prune",
+    "pull", "push", "range-diff", "rebase", "reflog", "remote", "repack", "replace", "reset",
+    "restore", "rev-list", "rev-parse", "revert", "rm", "shortlog", "show", "show-branch",
+    "show-ref", "sparse-checkout", "stash", "status", "submodule", "switch", "symbolic-ref",
+    "tag", "update-index", "update-ref", "var", "verify-commit", "verify-tag", "version",
+    "whatchanged", "worktree", "write-tree"})
+"""git's own commands: git never looks these up as aliases. Any other word may be an alias
+from one of git's configuration files, so such a git command always goes to the engine
+(which reads those files: ``parse/wrappers/gitconfig.py``)."""
+_GIT_VALUED = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace",
+                         "--exec-path", "--config-env"})
+
+
+def git_builtin(words: list[str]) -> bool:
+    """The first word after git's own options is one of git's own commands (or none)."""
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in _GIT_VALUED else 1
+    return i >= len(words) or words[i] in GIT_BUILTINS
+
+
 _INDEX_CODE = ("rules/index.py", "surfaces/fastpath.py", "engine.py", "parse/wrappers/unwrap.py",
                "parse/wrappers/options.py", "parse/wrappers/launchers.py",
                "parse/wrappers/remote.py", "classify/payload.py", "classify/generic.py")

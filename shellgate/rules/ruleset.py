@@ -118,6 +118,8 @@ class RuleSet:
         self.where: Where | None = None
         """Facts about the file system for exceptions, set at the edge (``Config.rules``);
         None: no exception applies."""
+        self.strict = False
+        """Strict mode (``strict = true`` in config.toml): the accepted families gate too."""
 
     @classmethod
     def build(cls, rules: list[Rule], tools: dict[str, ToolSpec]) -> RuleSet:

@@ -23,6 +23,7 @@ from shellgate.rules.index import (
     SETTINGS_NAME,
     cache_key,
     config_dir,
+    git_builtin,
     layer_files,
     state_files,
 )
@@ -87,8 +88,8 @@ def _argv_clear(argv: list[str], index: Index) -> bool:
     by reading every line, so unrelated pattern files cost only the bytes they add."""
     special, lines, generic = index
     tool = argv[0].rsplit("/", 1)[-1]
-    if tool in special:
-        return False
+    if tool in special or (tool == "git" and not git_builtin(argv[1:])):
+        return False  # `git sync` may be an alias from a config file: the engine reads it
     if not tool or any(c.isspace() for c in tool):
         return False  # not a name a tool line can hold
     at = lines.find("\ntool " + tool + " ")

@@ -181,11 +181,9 @@ class _Files:
     symlinks in path arguments are resolved there (``shellgate.fsutil.real_path``)."""
 
     def __call__(self, path: str) -> bytes | None:
-        try:
-            with open(path, "rb") as handle:
-                return handle.read(_READ_CAP + 1)
-        except OSError:
-            return None
+        from shellgate.fsutil import read_regular_file  # never a stream: /dev/stdin is ours
+
+        return read_regular_file(path, _READ_CAP)
 
     @staticmethod
     def real_path(path: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shellgate.parse.bash import words as W
+from shellgate.parse.context import STDIN_PATHS, norm_path
 from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word, lit
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
@@ -194,6 +195,8 @@ class Redirections:
         if op == "<" and fd in (None, 0) and target is not None:
             if target.value is None:
                 return Stdin(opaque=f"a file named at run time ({target.show()})")
+            if norm_path(target.value) in STDIN_PATHS:
+                return stdin  # `< /dev/stdin`: what the command reads stays what it was
             content = self.ctx.read(target.value)
             if content is None:
                 return Stdin(opaque=f"{target.value} is not visible", files=(target.value,))

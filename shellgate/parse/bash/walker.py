@@ -277,7 +277,20 @@ class Walker(Redirections):
                 else:
                     self.ctx.env.pop(key, None)
             return None
-        return self.emit(argv, tuple(own_redirects), stdin, depth)
+        if not assigned:
+            return self.emit(argv, tuple(own_redirects), stdin, depth)
+        # `HOME=/h git sync`: the command (and what it runs) starts with these variables
+        saved = dict(self.ctx.env)
+        for child, found in assigned:
+            name = child.child_by_field_name("name")
+            key = self.text(name) if name is not None else ""
+            if len(found) == 1 and found[0].value is not None and "+=" not in self.text(child):
+                self.ctx.env[key] = found[0].value
+        try:
+            return self.emit(argv, tuple(own_redirects), stdin, depth)
+        finally:
+            self.ctx.env.clear()
+            self.ctx.env.update(saved)
 
     def _code_variable(self, node: Node | str, value: list[Word]) -> None:
         """``PROMPT_COMMAND=…``, ``PS4=…``, ``BASH_ENV=…``: code a later bash runs."""

@@ -35,6 +35,10 @@ _CODE_FLAGS = {
 _STDIN_CODE = frozenset({"python", "node", "perl", "ruby", "php", "lua", "luajit", "R",
                          "julia", "osascript", "tclsh", "wish", "expect"})
 """Interpreters that read their program from stdin when given no script."""
+_MODULE_FLAGS = {"python": ("-m",), "perl": (), "ruby": ()}
+_VALUE_FLAGS = {"python": ("-W", "-X", "-Q"), "node": ("-r", "--require", "--import", "--loader",
+                                                      "--experimental-loader", "-C"),
+                "perl": ("-I",), "ruby": ("-I", "-r", "-C", "-E")}
 _TCL_RUNS = re.compile(r"(?:^|[\s;\[{])(?:exec|spawn|open\s+\S*\|)")
 """Tcl (tclsh, expect) commands that start programs: their words are Tcl, not read here."""
 _OSA_SHELL = re.compile(r'do\s+shell\s+script\s+"((?:[^"\\]|\\.)*)"')
@@ -62,8 +66,12 @@ def interpreter(name: str, args: Sequence[Word], command: Command,
     family = _family(name)
     flags = _CODE_FLAGS.get(family, ())
     code: str | None = None
+    skip = False
     for i, word in enumerate(args):
         value = word.value
+        if skip:
+            skip = False
+            continue
         if value in flags and i + 1 < len(args):
             target = args[i + 1]
             if target.value is None:
@@ -73,14 +81,24 @@ def interpreter(name: str, args: Sequence[Word], command: Command,
         if value is not None and family == "python" and value.startswith("-c") and len(value) > 2:
             code = value[2:]
             break
-        if value is None or not value.startswith("-") or value == "-":
-            if value == "-":
-                code = command.stdin.text
-            elif value is not None and value in ctx.written:
-                code = ctx.written[value]
+        if value is not None and value in _MODULE_FLAGS.get(family, ()):
+            return []  # `python -m pytest`: a module, not a script shellgate could read
+        if value is not None and value in _VALUE_FLAGS.get(family, ()):
+            skip = True
+            continue
+        if value is None:
+            ctx.problem("unread-script", f"{name} runs a script named at run time", command.via)
+            return []
+        if not value.startswith("-") or value == "-":
+            code = ctx.script("/dev/stdin" if value == "-" else value, command.stdin,
+                              command.via)
+            if code is None and value != "-":
+                ctx.problem("unread-script", f"{name} runs {value}, which shellgate cannot "
+                            "read", command.via)
             break
     else:
-        code = command.stdin.text if family in _STDIN_CODE else None
+        if family in _STDIN_CODE:
+            code = ctx.script("/dev/stdin", command.stdin, command.via)
     if code is None:
         return []
     label = f"{name} code"
@@ -121,7 +139,12 @@ def _python(code: str, label: str, ctx: ParseContext) -> list[Inner]:
             continue
         func = _dotted(node.func)
         if func is None:
+            if isinstance(node.func, (ast.Call, ast.Subscript)):  # getattr(os, n)(cmd)
+                ctx.problem("unnamed-call", "interpreter code calls a function it computes")
             continue
+        if func.split(".")[-1] in _UNNAMED and not all(
+                isinstance(_py_const(a, consts), str) for a in node.args):
+            ctx.problem("unnamed-call", f"interpreter code calls {func} with computed names")
         short = func.split(".")[-1]
         if func in _PY_SHELL or short in ("system", "popen", "getoutput"):
             found.extend(_py_shell_arg(node, label, ctx, consts))
@@ -138,6 +161,9 @@ def _python(code: str, label: str, ctx: ParseContext) -> list[Inner]:
             found.append(Inner(label, argv=tuple(lit(v) for v in verb) + (word,)))
     return found
 
+
+_UNNAMED = frozenset({"getattr", "eval", "exec", "__import__", "import_module", "compile"})
+"""Python calls whose target is a name or code computed at run time."""
 
 _PY_TRANSFER = {"os.rename": "mv", "os.replace": "mv", "shutil.move": "mv", "shutil.copy": "cp",
                 "shutil.copy2": "cp", "shutil.copyfile": "cp", "shutil.copytree": "cp"}

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.options import PREFIX, RUNNERS, WrapSpec, after_options
 from shellgate.parse.wrappers.shell_init import init_idiom
+from shellgate.rules.index import GIT_BUILTINS
 from shellgate.values import Command, Stdin, Word, lit, record
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish",
@@ -67,9 +68,9 @@ def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
         return interpreter(name, args, command, ctx)
     path = command.argv[0].value or ""
     if "/" in path:
-        content = ctx.written.get(path) or ctx.written.get(path.removeprefix("./"))
-        if content is not None:
-            return [Inner(f"script {path}", script=content, positional=tuple(args))]
+        from shellgate.parse.wrappers.programs import program_file
+
+        return program_file(path, command, ctx)
     return []
 
 
@@ -140,7 +141,7 @@ def _shell(name: str, args: Sequence[Word], command: Command, ctx: ParseContext)
         path = rest[0].value
         if path is None:
             return [Inner(f"{name} script", argv=(rest[0],))]
-        content = ctx.read(path)
+        content = ctx.script(path, command.stdin, command.via)
         if content is None:
             return []
         return [Inner(f"{name} {path}", script=content, positional=rest[1:], stdin=command.stdin)]
@@ -163,7 +164,7 @@ def _source(name: str, args: Sequence[Word], command: Command, ctx: ParseContext
     path = args[0].value
     if path is None:
         return [Inner(name, argv=(args[0],))]
-    content = ctx.read(path)
+    content = ctx.script(path, command.stdin, command.via)
     return [Inner(f"{name} {path}", script=content, positional=tuple(args[1:]))] if content else []
 
 
@@ -285,8 +286,11 @@ def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
 
     found: list[Inner] = []
     i = 0
+    chdir: str | None = None
     while i < len(args) and (args[i].value or "").startswith("-"):
         value = args[i].value or ""
+        if value == "-C" and i + 1 < len(args):
+            chdir = args[i + 1].value
         if value == "-c" and i + 1 < len(args):
             _git_alias(args[i + 1].value, ctx)
             setting = args[i + 1].value
@@ -311,6 +315,11 @@ def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
     if sub == "submodule":
         return found + _git_foreach(rest, ctx)
     alias = ctx.git_aliases.get(sub or "")
+    if alias is None and sub not in GIT_BUILTINS:
+        from shellgate.parse.wrappers.gitconfig import load_aliases
+
+        load_aliases(ctx, chdir)  # `git sync`: an alias from a config file, or git-sync
+        alias = ctx.git_aliases.get(sub or "")
     if alias is None:
         return found
     if alias.startswith("!"):

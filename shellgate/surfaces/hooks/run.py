@@ -164,7 +164,7 @@ def _decide(request: HookRequest, load: Callable[[], Config], started: float,
     config = load()
     command = request.command
     rules = config.rules(exceptions="no-tilde")  # the agent's shell keeps its own HOME
-    decision = evaluate(command, rules, read_payload_file)
+    decision = evaluate(command, rules, read_payload_file, environ=os.environ)
     if decision.verdict == "allow":
         return Verdict("allow")
     if decision.verdict == "deny":
@@ -209,7 +209,7 @@ def _approve(request: HookRequest, decision: Decision, config: Config,
             return decision
         from shellgate.engine import evaluate
 
-        return evaluate(command, rules, read_payload_file)
+        return evaluate(command, rules, read_payload_file, environ=os.environ)
 
     left = request.budget - (time.monotonic() - started) - 2
     timeout = min(config.approval_timeout, left)

@@ -35,7 +35,7 @@ from shellgate.surfaces.restricted_shell.checks import (
 )
 from shellgate.surfaces.restricted_shell.lines import Typed, read_command
 from shellgate.surfaces.tty import LineRejected, line_mode, say
-from shellgate.values import Decision, Finding, Script
+from shellgate.values import NO_STDIN, Decision, Finding, Script
 
 CONTINUATION = "shellgate-sh> "
 
@@ -160,12 +160,12 @@ class Session:
                 self.rules = self.config.rules(exceptions="off")
                 self._rules_cwd = os.getcwd()
             script = parse(text, self._read_file)
-            base = evaluate(text, self.rules, self._read_file)
+            base = evaluate(text, self.rules, self._read_file, NO_STDIN, os.environ)
             findings: list[Finding] = list(base.findings)
             files = dict(base.files)
             context = self.memory.context(text)
             if context != text:
-                within = evaluate(context, self.rules, self._read_file)
+                within = evaluate(context, self.rules, self._read_file, NO_STDIN, os.environ)
                 findings += [f for f in within.findings if f not in findings]
                 files.update(within.files)
             trusted = self.memory.path_trusted and not touches_path(text, script)
@@ -208,7 +208,7 @@ class Session:
     def _judge(self, text: str) -> tuple[Finding, ...]:
         from shellgate.engine import evaluate
 
-        return evaluate(text, self.rules, self._read_file).findings
+        return evaluate(text, self.rules, self._read_file, NO_STDIN, os.environ).findings
 
     def _read_file(self, path: str) -> bytes | None:
         """A payload file; a relative one is not visible when bash's directory is unknown

@@ -92,7 +92,7 @@ def _gate(text: str, argv: list[str], config_dir: str | None) -> Gated:
     rules = config.rules()
 
     def decide() -> Decision:
-        return evaluate(text, rules, read_payload_file)
+        return evaluate(text, rules, read_payload_file, environ=os.environ)
 
     from shellgate.guard import Ask, guard
     from shellgate.surfaces.procs import detect_agent

@@ -126,7 +126,10 @@ def _other_sql(command: Command, name: str, rules: RuleSet,
             texts.append(word.split("=", 1)[1])
         elif positional and word is not None and not word.startswith("-") and " " in word:
             texts.append(word)
-    if not texts and command.stdin.text is not None:
+    verb = name == "influx" and bool(words) and not (words[0] or "-").startswith("-")
+    if verb:
+        pass  # influx 2.x verbs (`influx bucket list`) read no InfluxQL from stdin
+    elif not texts and command.stdin.text is not None:
         texts.append(command.stdin.text)
     elif not texts and command.stdin.opaque:
         opaque.append(command.stdin.opaque)

@@ -90,6 +90,8 @@ class ParseContext:
     """The environment the command will start with, as the surface knows it (git's
     configuration files are found through it); empty when unknown."""
     git_config: list[tuple[str, str]] | None = None
+    npm_scripts: dict[str, str] = field(default_factory=dict)
+    """Scripts set in this line (``npm pkg set scripts.x=…``), over ``package.json``'s."""
     exhausted: bool = False
 
     def problem(self, kind: str, detail: str, via: tuple[str, ...] = ()) -> None:

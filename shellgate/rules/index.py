@@ -63,7 +63,8 @@ def git_builtin(words: list[str]) -> bool:
 
 _INDEX_CODE = ("rules/index.py", "surfaces/fastpath.py", "engine.py", "parse/wrappers/unwrap.py",
                "parse/wrappers/options.py", "parse/wrappers/launchers.py",
-               "parse/wrappers/remote.py", "classify/payload.py", "classify/generic.py")
+               "parse/wrappers/remote.py", "classify/payload.py", "classify/generic.py",
+               "parse/wrappers/languages.py", "parse/wrappers/projects.py")
 """Modules whose tables make the quick index: a changed one (an upgrade that keeps the
 version number, a development checkout) recompiles it, so a newly special tool is never
 fast-pathed by an index built before it was special."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.options import WrapSpec, after_options, spec
-from shellgate.parse.wrappers.unwrap import Inner, _stdin_script, register
+from shellgate.parse.wrappers.unwrap import Inner, register
 from shellgate.values import Command, Word
 
 _SSH = spec("-p -i -l -o -F -J -L -R -D -b -c -E -e -I -m -O -Q -S -W -w -B", skip=0)
@@ -235,10 +235,6 @@ def _ansible(name: str, args: Sequence[Word], command: Command,
     return []
 
 
-def _at(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
-    return _stdin_script(name, command.stdin, ctx)
-
-
 for _name in ("docker", "podman", "nerdctl"):
     register(_name, _container)
 for _name in ("kubectl", "oc"):
@@ -255,8 +251,6 @@ register("nix-shell", _flag_script(("--run", "--command"), "nix-shell --run"))
 register("nix", _nix)
 register("tmux", _tmux)
 register("screen", _screen)
-register("at", _at)
 register("ansible", _ansible)
 register("shellgate", _shellgate)
 register("shellgate-sh", _shellgate)
-register("batch", _at)

@@ -52,7 +52,7 @@ def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
     handler = _SPECIAL.get(name)
     if handler is not None:
         found = handler(name, args, command, ctx)
-        if found or name not in PREFIX:
+        if found or (name not in PREFIX and name not in RUNNERS):
             return found
     if name in PREFIX:
         return _prefix(name, PREFIX[name], args)
@@ -303,6 +303,10 @@ def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
     if i >= len(args) or args[i].value is None:
         return found
     sub, rest = args[i].value, tuple(args[i + 1:])
+    if ctx.written:  # a hook written earlier in this line runs now
+        from shellgate.parse.wrappers.projects import git_hooks
+
+        found += git_hooks(sub or "", ctx, None)
     if sub == "config":
         values = [w.value for w in rest if w.value is None or not w.value.startswith("-")]
         if len(values) >= 2 and values[0] is not None:

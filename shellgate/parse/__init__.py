@@ -8,6 +8,7 @@ from shellgate.parse.bash.expand import Expander
 from shellgate.parse.context import ParseContext, ReadFile, mapping_reader, no_files
 from shellgate.parse.wrappers import languages as _languages  # noqa: F401  (awk, sed)
 from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
+from shellgate.parse.wrappers import platforms as _platforms  # noqa: F401  (railway ssh…)
 from shellgate.parse.wrappers import projects as _projects  # noqa: F401  (make, npm, crontab…)
 from shellgate.parse.wrappers import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
 from shellgate.parse.wrappers import xargs as _xargs  # noqa: F401  (registers xargs)

@@ -31,6 +31,14 @@ SPECIAL_TRIGGERS: dict[str, tuple[str, ...]] = {
     "nerdctl": ("exec", "run", "create", "container", "compose"),
     "kubectl": ("exec", "debug", "run", "attach"),
     "oc": ("exec", "debug", "run", "attach"),
+    # platform CLIs that run a command elsewhere (parse/wrappers/platforms.py)
+    "railway": ("ssh", "connect"),
+    "fly": ("ssh", "exec", "console"), "flyctl": ("ssh", "exec", "console"),
+    "gcloud": ("ssh",),
+    "aws": ("send-command", "execute-command", "start-session"),
+    "az": ("run-command", "exec"),
+    "doctl": ("ssh",), "vagrant": ("ssh",), "multipass": ("exec",), "lxc": ("exec",),
+    "incus": ("exec",), "limactl": ("shell",), "eb": ("ssh",),
 }
 
 
@@ -64,7 +72,8 @@ def git_builtin(words: list[str]) -> bool:
 _INDEX_CODE = ("rules/index.py", "surfaces/fastpath.py", "engine.py", "parse/wrappers/unwrap.py",
                "parse/wrappers/options.py", "parse/wrappers/launchers.py",
                "parse/wrappers/remote.py", "classify/payload.py", "classify/generic.py",
-               "parse/wrappers/languages.py", "parse/wrappers/projects.py")
+               "parse/wrappers/languages.py", "parse/wrappers/projects.py",
+               "parse/wrappers/platforms.py")
 """Modules whose tables make the quick index: a changed one (an upgrade that keeps the
 version number, a development checkout) recompiles it, so a newly special tool is never
 fast-pathed by an index built before it was special."""

@@ -238,8 +238,10 @@ class Expander:
         if not children or children[0].type not in ("variable_name", "special_variable_name"):
             return _Seg(None, quoted, source=text)
         name = w.text(children[0])
-        plain = len(children) == 1 and not any(
-            w.text(c) in ("#", "!") for c in node.children if not c.is_named)
+        # `${c}` and `$c` only: any operator (`${#c}`, `${!c}`, case changes `${c,,}`
+        # `${c^^}`, transformations `${c@U}`) makes the value a run-time one
+        plain = len(children) == 1 and all(
+            w.text(c) in ("${", "}", "$") for c in node.children if not c.is_named)
         value: str | None = None
         if name.isdigit() and name != "0":
             index = int(name) - 1

@@ -210,10 +210,16 @@ def _tmux(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) 
 
 
 def _screen(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
-    index = after_options(args, spec("-S -c -e -h -p -s -t -T -X"))
-    if index is None:
-        return []
-    return [Inner("screen", argv=tuple(args[index:]))]
+    """``screen [-dmS NAME] CMD…``: options bundle (``-dmS x``: S takes the next word)."""
+    i = 0
+    while i < len(args):
+        value = args[i].value
+        if value is None or not value.startswith("-") or value == "-":
+            break
+        last = value[-1] if len(value) == 2 or not value.startswith("--") else ""
+        i += 2 if (value[1:] and last in "ScehpstTX" and value[1:].rstrip(last).isalpha()) \
+            or value in ("-S", "-c", "-e", "-h", "-p", "-s", "-t", "-T", "-X") else 1
+    return [Inner("screen", argv=tuple(args[i:]))] if i < len(args) else []
 
 
 def _ansible(name: str, args: Sequence[Word], command: Command,

@@ -35,9 +35,31 @@ class Inner:
 
 def base_name(word: Word) -> str | None:
     """The tool name bash would look up: ``/usr/bin/git`` → ``git``."""
-    if word.value is None:
-        return None
+    if word.value is None or has_glob(word.source or word.value):
+        return None  # `/bin/[r]m`, `/usr/bin/g?t`: the name is whatever the glob matches
     return word.value.rsplit("/", 1)[-1] if "/" in word.value else word.value
+
+
+def has_glob(source: str) -> bool:
+    """Does the word as written hold a pattern bash expands (``*``, ``?``, ``[…]``) outside
+    quotes? (``[`` alone is the test command, not a pattern.)"""
+    quote = ""
+    i = 0
+    while i < len(source):
+        c = source[i]
+        if quote:
+            if c == quote:
+                quote = ""
+            elif c == "\\" and quote == '"':
+                i += 1
+        elif c == "\\":
+            i += 1
+        elif c in "'\"":
+            quote = c
+        elif c in "*?" or (c == "[" and "]" in source[i + 2:]):
+            return True
+        i += 1
+    return False
 
 
 def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:

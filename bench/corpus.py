@@ -3,7 +3,8 @@ rate on ordinary ones. Run: ``python bench/corpus.py [--show-misses] [FILE…]``
 
 Every command goes through the same engine as ``shellgate scan``; a corpus line's
 ``files`` map is served as the files the command reads, its ``links`` map as the symlinks
-on the way to a path (nothing is read from disk).
+on the way to a path, its ``env`` map as the environment it starts with (where git's
+config files are); nothing is read from disk.
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ def score(paths: list[Path] | None = None) -> Score:
     for item in load(paths or sorted(CORPUS.glob("*.jsonl"))):
         files = item.get("files") or {}
         links = item.get("links") or {}  # symlinks: path → target
-        assert isinstance(files, dict) and isinstance(links, dict)
-        decision = evaluate(str(item["cmd"]), rules, mapping_reader(files, links))
+        env = item.get("env") or {}  # the environment the command starts with
+        assert isinstance(files, dict) and isinstance(links, dict) and isinstance(env, dict)
+        decision = evaluate(str(item["cmd"]), rules, mapping_reader(files, links),
+                            environ=env)
         gated = decision.verdict != "allow"
         kind = f"{item['label']}/{item.get('kind', '?')}"
         result.by_kind[kind] += 1

@@ -99,6 +99,10 @@ def classify_command(command: Command, rules: RuleSet,
     writer = base_name(command.argv[0]) if command.argv else None  # None: a compound body
     for redirect in command.redirects:
         target = redirect.target.value if redirect.target is not None else None
+        if target is None and redirect.target is not None and redirect.op in _WRITE_OPS \
+                and getattr(rules, "strict", False):  # `> "$DIR/keys.json"`
+            found.append(core_finding("runtime-argument", f"> {redirect.target.show()}",
+                                      command.via))
         if redirect.op in _WRITE_OPS and target is not None:
             for rule in rules.targeting("redirect"):
                 if rule.tools and writer not in rule.tools:

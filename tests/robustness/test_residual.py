@@ -1,12 +1,14 @@
 """The accepted bypass families of docs/residual-risk.md, one test each: what shellgate
-fails closed on today (must pass), and the accepted gap itself as a strict xfail — fixing
-one makes its test fail with XPASS, and the family moves off the page."""
+fails closed on today (must pass), the accepted gap itself as a strict xfail — fixing one
+makes its test fail with XPASS, and the family moves off the page — and strict mode
+(``strict = true`` in config.toml), which gates every accepted gap (must pass)."""
 
 from __future__ import annotations
 
 import pytest
 
 from shellgate.engine import evaluate
+from shellgate.rules.loader import load_rules, pattern_files
 from shellgate.rules.ruleset import RuleSet
 
 FAILS_CLOSED = {
@@ -33,6 +35,19 @@ FAILS_CLOSED = {
     "self-protection: shellgate's own wrappers": "shellgate --config /tmp/a run -- git push -f",
     "tools without rules: a destructive option": "frobnicate --delete-everything",
     "tools without rules: a destructive sub-command": "frobnicate volumes purge prod",
+    "command languages: awk system()": "awk 'BEGIN { system(\"rm -rf /srv/data\") }'",
+    "command languages: awk system() of the input": "awk '{ system(\"rm \" $1) }' list",
+    "command languages: sed e": "sed -n '1e rm -rf /srv/data' /etc/hostname",
+    "command languages: sed s///e": "sed 's/.*/rm -rf &/e' dirs",
+    "command languages: editor commands": "vim -es -c '!rm -rf /srv/data' -c q",
+    "command languages: make recipes": "make -f /dev/stdin <<< 'all: ; rm -rf /srv/data'",
+    "scripts on disk: python3 with a script written in the line":
+        "echo 'import shutil; shutil.rmtree(\"/srv\")' > x.py && python3 x.py",
+    "scripts on disk: unknown stdin into a shell": "bash /dev/stdin",
+    "dynamic command names: case modification": "c=RM; ${c,,} -rf /srv",
+    "dynamic command names: a glob": "/bin/[r]m -rf /srv",
+    "git aliases: set and used in one line":
+        "git config --global alias.sync 'push --force' && git sync",
 }
 
 ACCEPTED = {
@@ -44,10 +59,7 @@ ACCEPTED = {
         "python3 -c \"import os; getattr(os, 'sys'+'tem')('rm -rf /')\"",
     "self-protection: a path known only at run time":
         "echo '[]' > \"$XDG_CONFIG_HOME/shellgate/keys.json\"",
-    "command languages: awk system()": "awk 'BEGIN { system(\"rm -rf /srv/data\") }'",
-    "command languages: sed e": "sed -n '1e rm -rf /srv/data' /etc/hostname",
-    "command languages: editor commands": "vim -es -c '!rm -rf /srv/data' -c q",
-    "command languages: make recipes": "make -f /dev/stdin <<< 'all: ; rm -rf /srv/data'",
+    "command languages: Lisp shellgate does not read": "emacs --batch -l cleanup.el",
 }
 
 
@@ -57,7 +69,21 @@ def test_fails_closed(name: str, rules: RuleSet) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(ACCEPTED))
-@pytest.mark.xfail(strict=True, reason="accepted bypass family (docs/residual-risk.md); a "
-                   "strict mode that gates these is not implemented")
+@pytest.mark.xfail(strict=True, reason="accepted bypass family (docs/residual-risk.md); "
+                   "strict mode gates it")
 def test_accepted_gap(name: str, rules: RuleSet) -> None:
     assert evaluate(ACCEPTED[name], rules).verdict in ("gate", "deny")
+
+
+@pytest.fixture(scope="module")
+def strict_rules() -> RuleSet:
+    strict = load_rules(pattern_files(None))
+    strict.strict = True
+    return strict
+
+
+@pytest.mark.parametrize("name", sorted(ACCEPTED))
+def test_strict_mode_gates_the_accepted_gap(name: str, strict_rules: RuleSet) -> None:
+    decision = evaluate(ACCEPTED[name], strict_rules)
+    assert decision.verdict == "gate", decision.rule_ids
+    assert any(r.startswith("core.") for r in decision.rule_ids)

@@ -316,3 +316,85 @@ register("nawk", _awk)
 register("busybox-awk", _awk)
 register("sed", _sed)
 register("gsed", _sed)
+
+
+# --- editors ------------------------------------------------------------------------------
+
+_VIM_CODE = ("-c", "--cmd")
+_VIM_SYSTEM = re.compile(r"""\bsystem\s*\(\s*(["'])(.*?)\1\s*\)""")
+_EMACS_SHELL = re.compile(r"""\((?:shell-command|call-process-shell-command|"""
+                          r"""shell-command-to-string|async-shell-command)\s+"((?:[^"\\]|\\.)*)\"""")
+
+
+def _vim(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
+    """Ex commands given on the command line: ``-c '!CMD'``, ``+'!CMD'``, ``call
+    system("CMD")``; any other Ex command or script file (``-S``, ``-s``) is code shellgate
+    does not read (strict mode gates it)."""
+    found: list[Inner] = []
+    for i, word in enumerate(args):
+        value = word.value
+        code: str | None = None
+        if value in _VIM_CODE and i + 1 < len(args):
+            code = args[i + 1].value
+        elif value is not None and value.startswith("+") and len(value) > 1:
+            code = value[1:]
+        elif value in ("-S", "-s", "-u") and i + 1 < len(args) and args[i + 1].value not in (
+                "NONE", "NORC"):
+            ctx.problem("unnamed-call", f"{name} runs Ex commands from a file", command.via)
+            continue
+        else:
+            continue
+        if code is None:
+            ctx.problem("dynamic-code", f"{name} runs an Ex command only known at run time",
+                        command.via)
+            continue
+        text = code.lstrip(": ")
+        if text.isdigit() or text.startswith("/") or not text:
+            continue  # `+10`, `+/pattern`: where the cursor starts
+        if text.startswith("!") or text.startswith(("r !", "r!", "w !", "w!")):
+            found.append(Inner(f"{name} !", script=text.split("!", 1)[1]))
+        found.extend(Inner(f"{name} system()", script=m.group(2))
+                     for m in _VIM_SYSTEM.finditer(text))
+        if not text.startswith("!") and not _VIM_SYSTEM.search(text) and \
+                text.split(" ", 1)[0] not in ("q", "q!", "qa", "qa!", "wq", "x", "set", "e", "w"):
+            ctx.problem("unnamed-call", f"{name} runs the Ex command {text[:40]!r}",
+                        command.via)
+    return found
+
+
+def _emacs(name: str, args: Sequence[Word], command: Command,
+           ctx: ParseContext) -> list[Inner]:
+    """``--eval '(shell-command "CMD")'`` runs CMD; other Lisp (``--eval``, ``-l FILE``,
+    ``-f FUNC``) is code shellgate does not read (strict mode gates it)."""
+    found: list[Inner] = []
+    for i, word in enumerate(args):
+        value = word.value or ""
+        code = None
+        if value in ("--eval", "-eval") and i + 1 < len(args):
+            code = args[i + 1].value
+        elif value.startswith("--eval="):
+            code = value.partition("=")[2]
+        elif value in ("-l", "--load", "-f", "--funcall", "--script", "-x"):
+            ctx.problem("unnamed-call", f"{name} runs Lisp shellgate does not read",
+                        command.via)
+            continue
+        else:
+            continue
+        if code is None:
+            ctx.problem("dynamic-code", f"{name} evaluates Lisp only known at run time",
+                        command.via)
+            continue
+        shells = [_awk_unescape(m.group(1)) for m in _EMACS_SHELL.finditer(code)]
+        found.extend(Inner(f"{name} shell-command", script=s) for s in shells)
+        if not shells:
+            ctx.problem("unnamed-call", f"{name} evaluates {code[:40]!r}", command.via)
+    return found
+
+
+def _awk_unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), text)
+
+
+for _name in ("vim", "nvim", "vi", "ex", "view", "gvim", "vimdiff"):
+    register(_name, _vim)
+register("emacs", _emacs)

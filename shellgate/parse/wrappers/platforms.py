@@ -9,7 +9,6 @@ a ``DROP`` or ``rm -rf`` does the same harm on a production host.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from shellgate.parse.context import ParseContext
@@ -138,6 +137,8 @@ def _aws(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
 def ssm_commands(text: str) -> list[str]:
     """The commands of an SSM ``--parameters`` value: JSON (``{"commands": [...]}``) or the
     shorthand ``commands=["a","b"]`` / ``commands=a,b`` / ``command=…``."""
+    import json  # only when SSM parameters are read
+
     text = text.strip()
     try:
         data = json.loads(text)

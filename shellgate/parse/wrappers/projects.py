@@ -9,7 +9,6 @@ approval); a file written earlier in the same line is read as written.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Sequence
@@ -245,6 +244,8 @@ def _scripts(name: str, scripts: list[str], directory: str, command: Command,
     table: dict[str, object] = {}
     if text is not None:
         try:
+            import json  # only when a package.json is read
+
             data = json.loads(text)
         except ValueError:
             data = None

@@ -165,6 +165,8 @@ def _shell(name: str, args: Sequence[Word], command: Command, ctx: ParseContext)
             return [Inner(f"{name} script", argv=(rest[0],))]
         content = ctx.script(path, command.stdin, command.via)
         if content is None:
+            ctx.problem("unread-script", f"{name} runs {path}, which shellgate cannot read",
+                        command.via)
             return []
         return [Inner(f"{name} {path}", script=content, positional=rest[1:], stdin=command.stdin)]
     return _stdin_script(f"{name} < stdin", command.stdin, ctx, positional=rest)
@@ -187,6 +189,8 @@ def _source(name: str, args: Sequence[Word], command: Command, ctx: ParseContext
     if path is None:
         return [Inner(name, argv=(args[0],))]
     content = ctx.script(path, command.stdin, command.via)
+    if content is None:
+        ctx.problem("unread-script", f"{name} {path}: shellgate cannot read it", command.via)
     return [Inner(f"{name} {path}", script=content, positional=tuple(args[1:]))] if content else []
 
 

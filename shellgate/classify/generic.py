@@ -141,10 +141,11 @@ def wrapper_names() -> frozenset[str]:
     global _WRAPPERS
     if _WRAPPERS is None:
         from shellgate.parse.wrappers.options import PREFIX, RUNNERS
-        from shellgate.parse.wrappers.unwrap import _SPECIAL, INTERPRETERS, SHELLS
+        from shellgate.parse.wrappers.unwrap import _SPECIAL, INTERPRETERS, PARTIAL, SHELLS
 
         anything = {name for name, paths in RUNNERS.items() if any(not p for p, _ in paths)}
-        _WRAPPERS = frozenset(_SPECIAL) | SHELLS | INTERPRETERS | set(PREFIX) | anything
+        special = frozenset(_SPECIAL) - PARTIAL
+        _WRAPPERS = special | SHELLS | INTERPRETERS | set(PREFIX) | anything
     return _WRAPPERS
 
 

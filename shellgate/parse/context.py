@@ -31,6 +31,28 @@ def is_device_path(path: str) -> bool:
     return path.startswith(("/dev/", "/proc/")) and path not in _EMPTY_DEVICES
 
 
+def has_glob(source: str) -> bool:
+    """Does the word as written hold a pattern bash expands (``*``, ``?``, ``[…]``) outside
+    quotes? (``[`` alone is the test command, not a pattern.)"""
+    quote = ""
+    i = 0
+    while i < len(source):
+        c = source[i]
+        if quote:
+            if c == quote:
+                quote = ""
+            elif c == "\\" and quote == '"':
+                i += 1
+        elif c == "\\":
+            i += 1
+        elif c in "'\"":
+            quote = c
+        elif c in "*?" or (c == "[" and "]" in source[i + 2:]):
+            return True
+        i += 1
+    return False
+
+
 def no_files(path: str) -> bytes | None:
     """A ``ReadFile`` that sees no file at all."""
     return None

@@ -174,3 +174,20 @@ def test_build_output_that_is_a_symlink_to_real_data_is_refused(box: Box, surfac
     os.symlink(real, work / name)
     assert Agent(box, surface, work).run(f"rm -rf {name}/") == "refused"
     assert len(list(real.iterdir())) == 3
+
+
+def test_scan_answers_every_line_when_commands_read_stdin(tmp_path: Path) -> None:
+    """Issue 13 item 9: `bash /dev/stdin` inside `scan -` read scan's own input."""
+    readers = ["bash /dev/stdin", "python3 /dev/stdin", "psql -f /dev/stdin",
+               "sh < /dev/stdin", "cat /dev/stdin | sh", ". /dev/fd/0", "ls -la", "git status"]
+    lines = [json.dumps({"cmd": readers[i % len(readers)]}) for i in range(5000)]
+    result = subprocess.run([tool("shellgate"), "--config", str(tmp_path), "scan", "-"],
+                            input="\n".join(lines) + "\n", capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(answers) == 5000
+    assert [a["cmd"] for a in answers] == [json.loads(line)["cmd"] for line in lines]
+    for answer in answers:
+        expected = "allow" if answer["cmd"] in ("ls -la", "git status") else "gate"
+        assert answer["decision"] == expected, answer

@@ -309,13 +309,13 @@ def _sed_bundle(bundle: str, nxt: Word | None, scripts: list[str], command: Comm
     return 0
 
 
-register("awk", _awk)
-register("gawk", _awk)
-register("mawk", _awk)
-register("nawk", _awk)
-register("busybox-awk", _awk)
-register("sed", _sed)
-register("gsed", _sed)
+register("awk", _awk, partial=True)
+register("gawk", _awk, partial=True)
+register("mawk", _awk, partial=True)
+register("nawk", _awk, partial=True)
+register("busybox-awk", _awk, partial=True)
+register("sed", _sed, partial=True)
+register("gsed", _sed, partial=True)
 
 
 # --- editors ------------------------------------------------------------------------------
@@ -396,5 +396,5 @@ def _awk_unescape(text: str) -> str:
 
 
 for _name in ("vim", "nvim", "vi", "ex", "view", "gvim", "vimdiff"):
-    register(_name, _vim)
-register("emacs", _emacs)
+    register(_name, _vim, partial=True)
+register("emacs", _emacs, partial=True)

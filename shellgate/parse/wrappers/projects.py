@@ -391,11 +391,11 @@ def _copy(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) 
 
 
 for _name in ("make", "gmake"):
-    register(_name, _make)
+    register(_name, _make, partial=True)
 for _name in ("npm", "yarn", "pnpm", "bun"):
-    register(_name, _package_manager)
-register("crontab", _crontab)
-register("at", _at)
-register("batch", _at)
+    register(_name, _package_manager, partial=True)
+register("crontab", _crontab, partial=True)
+register("at", _at, partial=True)
+register("batch", _at, partial=True)
 for _name in _COPIERS:
-    register(_name, _copy)
+    register(_name, _copy, partial=True)

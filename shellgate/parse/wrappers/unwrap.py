@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from shellgate.parse.context import ParseContext
+from shellgate.parse.context import ParseContext, has_glob
 from shellgate.parse.wrappers.options import PREFIX, RUNNERS, WrapSpec, after_options
 from shellgate.parse.wrappers.shell_init import init_idiom
 from shellgate.rules.index import GIT_BUILTINS
@@ -38,28 +38,6 @@ def base_name(word: Word) -> str | None:
     if word.value is None or has_glob(word.source or word.value):
         return None  # `/bin/[r]m`, `/usr/bin/g?t`: the name is whatever the glob matches
     return word.value.rsplit("/", 1)[-1] if "/" in word.value else word.value
-
-
-def has_glob(source: str) -> bool:
-    """Does the word as written hold a pattern bash expands (``*``, ``?``, ``[…]``) outside
-    quotes? (``[`` alone is the test command, not a pattern.)"""
-    quote = ""
-    i = 0
-    while i < len(source):
-        c = source[i]
-        if quote:
-            if c == quote:
-                quote = ""
-            elif c == "\\" and quote == '"':
-                i += 1
-        elif c == "\\":
-            i += 1
-        elif c in "'\"":
-            quote = c
-        elif c in "*?" or (c == "[" and "]" in source[i + 2:]):
-            return True
-        i += 1
-    return False
 
 
 def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
@@ -394,7 +372,15 @@ _SPECIAL: dict[str, Callable[[str, Sequence[Word], Command, ParseContext], list[
 }
 
 
+PARTIAL: set[str] = set()
+"""Tools whose handler finds a command only in some uses (``make``, ``awk``, ``gcloud …
+ssh --command``): their other uses are tools like any other (the generic verb rule)."""
+
+
 def register(name: str, handler: Callable[[str, Sequence[Word], Command, ParseContext],
-                                            list[Inner]]) -> None:
-    """Add a special-case wrapper handler (used by ``remote.py`` for ssh/docker/kubectl)."""
+                                            list[Inner]], partial: bool = False) -> None:
+    """Add a special-case wrapper handler (used by ``remote.py`` for ssh/docker/kubectl);
+    ``partial``: the tool runs another command only in some of its uses."""
     _SPECIAL[name] = handler
+    if partial:
+        PARTIAL.add(name)

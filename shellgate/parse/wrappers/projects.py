@@ -391,11 +391,11 @@ def _copy(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) 
 
 
 for _name in ("make", "gmake"):
-    register(_name, _make, partial=True)
+    register(_name, _make)  # what make runs is read: a target's name is not its action
 for _name in ("npm", "yarn", "pnpm", "bun"):
-    register(_name, _package_manager, partial=True)
+    register(_name, _package_manager)  # the scripts are read, not their names
 register("crontab", _crontab, partial=True)
-register("at", _at, partial=True)
-register("batch", _at, partial=True)
+register("at", _at)
+register("batch", _at)
 for _name in _COPIERS:
     register(_name, _copy, partial=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shellgate.parse.bash.expand import Expander
-from shellgate.parse.context import ParseContext, ReadFile, mapping_reader, no_files
+from shellgate.parse.context import ParseContext, ReadFile, has_glob, mapping_reader, no_files
 from shellgate.parse.wrappers import languages as _languages  # noqa: F401  (awk, sed)
 from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
 from shellgate.parse.wrappers import platforms as _platforms  # noqa: F401  (railway ssh…)
@@ -43,7 +43,8 @@ def parse_argv(argv: list[str], read_file: ReadFile = no_files, stdin: Stdin = N
         ctx.problem("bad-input", "an argument contains NUL bytes")
     if not argv:
         return _script(ctx)
-    words = tuple(Word(a, a) for a in argv)
+    # exec'd directly, no shell: `[`, `*` and `?` in a word are literal, never a pattern
+    words = tuple(Word(a, "'" + a.replace("'", "") + "'" if has_glob(a) else a) for a in argv)
     command = Command(words, stdin=stdin)
     expander = Expander(ctx)
     from shellgate.parse.bash.walker import Walker

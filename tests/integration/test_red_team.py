@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -148,32 +151,43 @@ def test_ordinary_work_still_runs(box: Box, surface: str) -> None:
     assert not (work / "build").exists()
 
 
-# rm of many files without -r, and build output that is a symlink to real data: the
-# rules are branch `detect`'s (issue 13 items 6 and 7); these tests hold them on every
-# surface once they land.
-_DETECT = pytest.mark.xfail(strict=True, reason="rule owned by branch detect, not merged yet")
+# rm of many files without -r, and build output that is a symlink to real data: the rules
+# are fs.rm-files and the surfaces' real-path reading (issue 13 items 6 and 7); these
+# tests hold them on every surface.
 
 
-@_DETECT
 @pytest.mark.parametrize("surface", SURFACES)
 def test_rm_of_a_glob_without_r_is_refused(box: Box, surface: str) -> None:
+    """The shims see the glob already expanded: there a list of five or more files gates
+    (fewer pass on that surface alone; the restricted shell and hooks see the glob)."""
     work = box.root / "project"
     data = data_dir(work)
+    for name in ("payments.db", "audit.db", "sessions.db"):
+        (data / name).write_text("rows\n")
     assert Agent(box, surface, work).run("rm data/*") == "refused"
-    assert len(list(data.iterdir())) == 3
+    assert len(list(data.iterdir())) == 6
 
 
-@_DETECT
+@pytest.fixture
+def precious() -> Iterator[Path]:
+    """Real data outside /tmp (a symlink into /tmp would lead to an exempt place)."""
+    outside = Path(tempfile.mkdtemp(prefix=".sg-red-team-", dir=Path(__file__).parent))
+    try:
+        yield data_dir(outside / "production")
+    finally:
+        shutil.rmtree(outside)
+
+
 @pytest.mark.parametrize("surface", SURFACES)
 @pytest.mark.parametrize("name", ["build", "node_modules"])
 def test_build_output_that_is_a_symlink_to_real_data_is_refused(box: Box, surface: str,
-                                                                 name: str) -> None:
+                                                                 name: str,
+                                                                 precious: Path) -> None:
     work = box.root / "project"
     work.mkdir()
-    real = data_dir(box.root / "production")
-    os.symlink(real, work / name)
+    os.symlink(precious, work / name)
     assert Agent(box, surface, work).run(f"rm -rf {name}/") == "refused"
-    assert len(list(real.iterdir())) == 3
+    assert len(list(precious.iterdir())) == 3
 
 
 def test_scan_answers_every_line_when_commands_read_stdin(tmp_path: Path) -> None:

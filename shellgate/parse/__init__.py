@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from shellgate.parse.bash.expand import Expander
 from shellgate.parse.context import ParseContext, ReadFile, has_glob, mapping_reader, no_files
+from shellgate.parse.wrappers import git as _git  # noqa: F401  (git aliases, hooks, foreach)
 from shellgate.parse.wrappers import languages as _languages  # noqa: F401  (awk, sed)
 from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
 from shellgate.parse.wrappers import platforms as _platforms  # noqa: F401  (railway ssh…)

@@ -80,12 +80,17 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
     touch unlocks them), then exec the real program with them in its environment only."""
     import shlex
 
+    from shellgate.errors import ConfigError, RuleFileError
     from shellgate.execute import exec_real, find_real
     from shellgate.guard import Ask, decide_argv, guard
     from shellgate.surfaces.procs import detect_agent
 
     config: Config = ctx.obj
-    data, decision, redecide = decide_argv(list(argv), config.rules(), read_payload_file)
+    try:
+        rules = config.rules()
+    except (RuleFileError, ConfigError) as exc:  # the command is refused (126), not misused
+        raise ShellgateError(f"{exc.message}; not run") from exc
+    data, decision, redecide = decide_argv(list(argv), rules, read_payload_file)
     from shellgate.vault.service import VaultService
 
     seconds = timeout or config.approval_timeout

@@ -178,8 +178,12 @@ def main() -> None:
     try:
         sys.exit(run(sys.argv[1:]))
     except ShellgateError as exc:
+        from shellgate.errors import ConfigError, RuleFileError
+
         print(f"shellgate: {exc.message}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        # a broken pattern or settings file means the command was refused: 126, like any
+        # other refusal (2 stays for shellgate-sh's own usage errors)
+        sys.exit(REFUSED if isinstance(exc, (RuleFileError, ConfigError)) else exc.exit_code)
     except Exception as exc:
         print(f"shellgate: internal error, refusing: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(REFUSED)

@@ -5,6 +5,7 @@ command, hooks written earlier in the line, and ``submodule foreach``. Registere
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Sequence
 
 from shellgate.parse.context import ParseContext
@@ -41,8 +42,6 @@ def _git(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
         return found
     sub, rest = args[i].value, tuple(args[i + 1:])
     if ctx.written:  # a hook written earlier in this line runs now
-        from shellgate.parse.wrappers.projects import git_hooks
-
         found += git_hooks(sub or "", ctx, None)
     if sub == "config":
         values = [w.value for w in rest if w.value is None or not w.value.startswith("-")]
@@ -92,6 +91,30 @@ def _git_alias(text: str | None, ctx: ParseContext) -> None:
     if text and text.startswith("alias.") and "=" in text:
         key, _, value = text.partition("=")
         ctx.git_aliases[key[6:]] = value
+
+
+# --- git hooks written in the same line ---------------------------------------------------
+
+_HOOKS = {
+    "commit": ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit"),
+    "merge": ("pre-merge-commit", "post-merge"), "pull": ("post-merge", "post-checkout"),
+    "checkout": ("post-checkout",), "switch": ("post-checkout",), "clone": ("post-checkout",),
+    "push": ("pre-push",), "rebase": ("pre-rebase", "post-rewrite"),
+    "am": ("applypatch-msg", "pre-applypatch", "post-applypatch"), "gc": ("pre-auto-gc",),
+}
+
+
+def git_hooks(sub: str, ctx: ParseContext, hooks_dir: str | None) -> list[Inner]:
+    """Hooks the git subcommand triggers that were written earlier in the same line (an
+    existing hook is the repository's own; writing one is what this catches)."""
+    found: list[Inner] = []
+    for hook in _HOOKS.get(sub, ()):
+        for base in filter(None, (hooks_dir, ".git/hooks")):
+            key = posixpath.normpath(posixpath.join(base, hook))
+            body = ctx.written.get(key)
+            if body is not None:
+                found.append(Inner(f"git hook {hook}", script=body))
+    return found
 
 
 register("git", _git)

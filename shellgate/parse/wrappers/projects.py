@@ -1,6 +1,6 @@
 """Commands that a project file or a scheduler holds: make recipes, npm/yarn/pnpm/bun
 scripts from ``package.json`` (or set in the same line with ``npm pkg set``), crontab
-and ``at -f`` input, git hooks written in the same line, and a guarded program copied or
+and ``at -f`` input, and a guarded program copied or
 linked under another name (``cp /usr/bin/git g; ./g push -f``).
 
 Files are read through the parse context (the surface's reader: bounded, hashed into the
@@ -325,30 +325,6 @@ def _at(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) ->
         if word.value in ("-l", "-r", "-d", "-c") or name in ("atq", "atrm"):
             return []
     return _stdin_script(name, command.stdin, ctx)
-
-
-# --- git hooks written in the same line ---------------------------------------------------
-
-_HOOKS = {
-    "commit": ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit"),
-    "merge": ("pre-merge-commit", "post-merge"), "pull": ("post-merge", "post-checkout"),
-    "checkout": ("post-checkout",), "switch": ("post-checkout",), "clone": ("post-checkout",),
-    "push": ("pre-push",), "rebase": ("pre-rebase", "post-rewrite"),
-    "am": ("applypatch-msg", "pre-applypatch", "post-applypatch"), "gc": ("pre-auto-gc",),
-}
-
-
-def git_hooks(sub: str, ctx: ParseContext, hooks_dir: str | None) -> list[Inner]:
-    """Hooks the git subcommand triggers that were written earlier in the same line (an
-    existing hook is the repository's own; writing one is what this catches)."""
-    found: list[Inner] = []
-    for hook in _HOOKS.get(sub, ()):
-        for base in filter(None, (hooks_dir, ".git/hooks")):
-            key = posixpath.normpath(posixpath.join(base, hook))
-            body = ctx.written.get(key)
-            if body is not None:
-                found.append(Inner(f"git hook {hook}", script=body))
-    return found
 
 
 # --- a program copied or linked under another name ----------------------------------------

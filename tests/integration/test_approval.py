@@ -155,11 +155,12 @@ def test_removing_a_key_needs_approval(enrolled: tuple[Path, Path], tmp_path: Pa
     config, key = enrolled
     key_id = shellgate(config, "keys", cwd=tmp_path).stdout.split()[0]
     set_touch(key, False)
-    refused = shellgate(config, "keys", "remove", key_id, "--timeout", "2", cwd=tmp_path)
+    # "--": a key id is base64url and may start with "-"
+    refused = shellgate(config, "keys", "remove", "--timeout", "2", "--", key_id, cwd=tmp_path)
     assert refused.returncode == 126
     assert key_id in shellgate(config, "keys", cwd=tmp_path).stdout
     set_touch(key, True)
-    removed = shellgate(config, "keys", "remove", key_id, cwd=tmp_path)
+    removed = shellgate(config, "keys", "remove", "--", key_id, cwd=tmp_path)
     assert removed.returncode == 0, removed.stderr
     assert "no key enrolled" in shellgate(config, "keys", cwd=tmp_path).stdout
 

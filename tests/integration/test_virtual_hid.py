@@ -24,14 +24,16 @@ pytestmark = pytest.mark.skipif(bool(REASON), reason=REASON or "")
 
 
 def plugged(keys: list[Path], command: list[str], *, hang_after: list[int] | None = None,
-            log: Path | None = None, env: dict[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
+            delay: list[float] | None = None, log: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``command`` with ``keys`` plugged in as /dev/hidraw0, /dev/hidraw1…"""
     args = [sys.executable, "-m", "tests.virtual_hid.run"]
     for key in keys:
         args += ["--key", str(key)]
     for hang in hang_after or []:
         args += ["--hang-after", str(hang)]
+    for seconds in delay or []:
+        args += ["--delay", str(seconds)]
     if log is not None:
         args += ["--log", str(log)]
     result = subprocess.run([*args, "--", *command], cwd=ROOT, capture_output=True, text=True,
@@ -112,7 +114,9 @@ def test_enrolment_takes_the_touched_key_among_several(box: dict[str, Any]) -> N
     idle = soft_key(box["tmp"] / "idle.json", touch=False)
     active = soft_key(box["tmp"] / "active.json")
     log = box["tmp"] / "log.json"
-    result = plugged([idle, active], shellgate(box, "enroll"), env=box["env"], log=log)
+    # the active key answers after a human's reach (1.5 s), so both keys are asked first
+    result = plugged([idle, active], shellgate(box, "enroll"), env=box["env"], log=log,
+                     delay=[0.0, 1.5])
     assert result.returncode == 0, result.stderr
     logs = json.loads(log.read_text(encoding="utf-8"))
     assert ["makeCredential", {"result": "KEEPALIVE_CANCEL", "rp_id": "shellgate:local"}] \
@@ -142,7 +146,7 @@ def test_every_enrolled_key_is_asked_and_the_touched_one_wins(box: dict[str, Any
     idle.write_text(json.dumps({**data, "touch": False}), encoding="utf-8")
     log = box["tmp"] / "log.json"
     ran = plugged([idle, active], shellgate(box, "run", "--", "git", "push", "--force"),
-                  env=box["env"], log=log)
+                  env=box["env"], log=log, delay=[0.0, 1.5])  # a human's reach, as above
     assert ran.returncode == 0, ran.stderr
     assert box["marker"].read_text(encoding="utf-8") == "git push --force\n"
     logs = json.loads(log.read_text(encoding="utf-8"))

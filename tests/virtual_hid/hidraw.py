@@ -55,10 +55,14 @@ class VirtualHidraw:
 
     def __init__(self, authenticator: SoftAuthenticator, *, name: str = "Soft FIDO (test)",
                  vid: int = 0x1050, pid: int = 0x0407, serial: str = "",
-                 hang_after: int | None = None) -> None:
+                 hang_after: int | None = None, answer_delay: float = 0.0) -> None:
         self.auth = authenticator
         self.name, self.vid, self.pid, self.serial = name, vid, pid, serial
         self.hang_after = hang_after
+        self.answer_delay = answer_delay
+        """Seconds a request that needs a touch (makeCredential, getAssertion with up)
+        waits before it is handled, KEEPALIVEs going on: a human's reach for the key, so a
+        test can see every key asked before one answers."""
         self.server: FuseServer | None = None
         self._lock = threading.Lock()
         self._queues: dict[int, deque[bytes]] = {}
@@ -230,6 +234,8 @@ class VirtualHidraw:
         ticker = threading.Thread(target=keepalive, daemon=True)
         ticker.start()
         try:
+            if self.answer_delay and cmd == CBOR and _needs_touch(data):
+                cancel.wait(self.answer_delay)  # a CANCEL meanwhile is answered below
             if cmd == CBOR:
                 reply = self.auth.handle_cbor(data, cancel, on_keepalive)
             else:
@@ -246,3 +252,19 @@ class VirtualHidraw:
 def mount_options(fd: int) -> str:
     """FUSE mount data for a root that is one regular file, usable by every user."""
     return f"fd={fd},rootmode=100000,user_id={os.getuid()},group_id={os.getgid()},allow_other"
+
+
+def _needs_touch(data: bytes) -> bool:
+    """A CTAP2 makeCredential, or a getAssertion that asks for user presence."""
+    from fido2 import cbor
+
+    if not data or data[0] not in (0x01, 0x02):
+        return False
+    if data[0] == 0x01:
+        return True
+    try:
+        request = cbor.decode(data[1:])
+    except Exception:  # a malformed request is the authenticator's to refuse
+        return False
+    options = request.get(5, {}) if isinstance(request, dict) else {}
+    return not (isinstance(options, dict) and options.get("up") is False)

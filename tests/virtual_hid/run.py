@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", action="append", default=[], help="software key file")
     parser.add_argument("--hang-after", type=int, action="append", default=[],
                         help="per key: answer this many CBOR/MSG requests, then go silent")
+    parser.add_argument("--delay", type=float, action="append", default=[],
+                        help="per key: seconds before each CBOR/MSG request is handled")
     parser.add_argument("--log", help="write each key's CTAPHID and CTAP2 log here (JSON)")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args(argv)
@@ -116,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     for index, key in enumerate(args.key):
         hang = args.hang_after[index] if index < len(args.hang_after) else -1
         authenticator = SoftCtapDevice.from_file(Path(key)).authenticator
+        delay = args.delay[index] if index < len(args.delay) else 0.0
         devices.append(VirtualHidraw(authenticator, serial=f"vhid{index}",
-                                     hang_after=None if hang < 0 else hang))
+                                     hang_after=None if hang < 0 else hang,
+                                     answer_delay=delay))
     try:
         paths = private_dev(len(devices))
     except OSError as exc:

@@ -27,6 +27,8 @@ from shellgate.approve.fido.messages import (
 T = TypeVar("T")
 U = TypeVar("U")
 GRACE = 1.5
+CANCEL_WAIT = 1.0
+"""Longest a finished race waits for the other keys' cancels to go out."""
 """Seconds a call may take to wind down once cancelled before it is abandoned."""
 
 
@@ -39,6 +41,7 @@ class Race(Generic[T]):
         self.enrolling = enrolling
         self._results: queue.Queue[tuple[bool, object]] = queue.Queue()
         self._running = 0
+        self._threads: list[threading.Thread] = []
 
     def start(self, task: Callable[[threading.Event], T], name: str = "key") -> None:
         """Run ``task(cancel)`` in a daemon thread."""
@@ -50,7 +53,9 @@ class Race(Generic[T]):
             except BaseException as exc:  # every failure is a result, never an escape
                 self._results.put((False, exc))
 
-        threading.Thread(target=run, daemon=True, name=f"shellgate {name}").start()
+        thread = threading.Thread(target=run, daemon=True, name=f"shellgate {name}")
+        self._threads.append(thread)
+        thread.start()
 
     def call(self, task: Callable[[threading.Event], U], name: str = "key") -> U:
         """Run one task (listing the keys, say) under the deadline and return its result;
@@ -128,5 +133,10 @@ class Race(Generic[T]):
         raise ApprovalError(TIMED_OUT)
 
     def close(self) -> None:
-        """Cancel whatever still runs (their threads end by themselves)."""
+        """Cancel whatever still runs, and give the keys still asked a moment (at most
+        CANCEL_WAIT seconds in all) to be sent their CTAPHID CANCEL before the caller goes
+        on or exits: a key left waiting keeps blinking for a touch that means nothing."""
         self.cancel.set()
+        end = time.monotonic() + CANCEL_WAIT
+        for thread in self._threads:
+            thread.join(max(0.0, end - time.monotonic()))

@@ -68,9 +68,8 @@ def check_entry(name: str, entry: dict[str, Any]) -> tuple[str, str] | None:
 
 def payload_tools(rules: RuleSet, *kinds: str) -> frozenset[str]:
     """Tools (and their aliases) that carry one of ``kinds`` (any kind when none given)."""
-    names = {spec.name for spec in rules.tools.values()
-             if spec.payload and (not kinds or spec.payload in kinds)}
-    return frozenset(names | {a for a, c in rules.aliases.items() if c in names})
+    return _with_aliases(rules, {spec.name for spec in rules.tools.values()
+                                 if spec.payload and (not kinds or spec.payload in kinds)})
 
 
 def reader_of(rules: RuleSet, name: str) -> tuple[str, str]:
@@ -81,14 +80,12 @@ def reader_of(rules: RuleSet, name: str) -> tuple[str, str]:
 
 def interactive_tools(rules: RuleSet) -> frozenset[str]:
     """Clients whose interactive sessions are inspected statement by statement."""
-    names = {spec.name for spec in rules.tools.values() if spec.interactive}
-    return frozenset(names | {a for a, c in rules.aliases.items() if c in names})
+    return _with_aliases(rules, {s.name for s in rules.tools.values() if s.interactive})
 
 
 def stdin_tools(rules: RuleSet) -> frozenset[str]:
     """Tools whose standard input may carry a payload."""
-    names = {spec.name for spec in rules.tools.values() if spec.stdin}
-    return frozenset(names | {a for a, c in rules.aliases.items() if c in names})
+    return _with_aliases(rules, {s.name for s in rules.tools.values() if s.stdin})
 
 
 def registered_code_readers(rules: RuleSet) -> dict[str, str]:
@@ -99,3 +96,8 @@ def registered_code_readers(rules: RuleSet) -> dict[str, str]:
             out[spec.name] = spec.reader
             out.update({a: spec.reader for a, c in rules.aliases.items() if c == spec.name})
     return out
+
+
+def _with_aliases(rules: RuleSet, names: set[str]) -> frozenset[str]:
+    """``names`` and every alias that names one of them."""
+    return frozenset(names | {a for a, c in rules.aliases.items() if c in names})

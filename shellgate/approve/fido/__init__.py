@@ -44,13 +44,16 @@ if TYPE_CHECKING:
     from fido2.ctap import CtapDevice
     from fido2.ctap2.base import Ctap2
 
-__all__ = ["NO_KEY", "SOFT_REFUSED", "ApprovalError", "Candidate", "KeySecret", "candidates",
-           "get_assertion", "get_assertion_unlocking", "hardware_devices", "make_credential",
-           "parse_auth_data", "soft_device", "verify_cose"]
+__all__ = ["NO_KEY", "NO_SLOT", "SOFT_REFUSED", "ApprovalError", "Candidate", "KeySecret",
+           "candidates", "get_assertion", "get_assertion_unlocking", "hardware_devices",
+           "make_credential", "parse_auth_data", "soft_device", "verify_cose"]
 
 Prompt = Callable[[], None]
 T = TypeVar("T")
 
+NO_SLOT = ("this key is enrolled but has no slot in the secrets vault: plug in a key that "
+           "has one (to give this key a slot, run `shellgate secrets rotate` with both "
+           "plugged in)")
 SOFT_REFUSED = ("every enrolled key is a software key, and this configuration does not "
                 "accept software keys: enrol a hardware key (`shellgate enroll`)")
 
@@ -172,8 +175,12 @@ def get_assertion_unlocking(credentials: Sequence[Credential], client_data_hash:
     usable = [c for c in credentials if allow_soft or c.kind != "soft"]
     if not usable:
         raise ApprovalError(SOFT_REFUSED)
+    slotless: list[Credential] = []
     if salts:  # unlocking: only a key holding a slot can answer, so only those are asked
-        usable = [c for c in usable if c.credential_id in salts] or usable
+        holders = [c for c in usable if c.credential_id in salts]
+        if holders:
+            slotless = [c for c in usable if c.credential_id not in salts]
+            usable = holders
     race: Race[tuple[Assertion, KeySecret | None]] = Race(timeout)
     try:
         found = race.call(lambda cancel: candidates(usable, cancel, race.deadline + GRACE),
@@ -182,7 +189,8 @@ def get_assertion_unlocking(credentials: Sequence[Credential], client_data_hash:
             raise ApprovalError(NO_KEY)
         show = _once(prompt)
         for candidate in found:
-            race.start(partial(_ask, candidate, client_data_hash, show, salts))
+            others = [] if candidate.soft else slotless
+            race.start(partial(_ask, candidate, client_data_hash, show, salts, others))
         return race.first()
     except KeyboardInterrupt:  # Ctrl-C between two steps: a cancel all the same
         raise ApprovalError(CANCELLED, DECISIVE) from None
@@ -191,9 +199,11 @@ def get_assertion_unlocking(credentials: Sequence[Credential], client_data_hash:
 
 
 def _ask(candidate: Candidate, client_data_hash: bytes, prompt: Prompt,
-         salts: Mapping[str, bytes], cancel: threading.Event,
+         salts: Mapping[str, bytes], slotless: Sequence[Credential], cancel: threading.Event,
          ) -> tuple[Assertion, KeySecret | None]:
-    """One key: probe, then ask for the touch (CTAP2), or the U2F equivalent."""
+    """One key: probe, then ask for the touch (CTAP2), or the U2F equivalent.
+    ``slotless``: enrolled credentials without a vault slot, probed (silently) only to
+    say "no slot" rather than "wrong key" for a key that holds one of them."""
     try:
         ctap2 = _ctap2(candidate.device)
         ctap2_creds = [c for c in candidate.credentials if c.protocol == "ctap2"]
@@ -205,6 +215,9 @@ def _ask(candidate: Candidate, client_data_hash: bytes, prompt: Prompt,
         result = _u2f_assert(candidate, client_data_hash, cancel, prompt)
         if result is not None:
             return result, None
+        no_slot = [c for c in slotless if c.protocol == "ctap2"]
+        if ctap2 is not None and no_slot and _probe(ctap2, no_slot, cancel) is not None:
+            raise ApprovalError(NO_SLOT, DEVICE)
         raise ApprovalError("wrong key: none of the keys plugged in is enrolled with "
                             "shellgate", WRONG_KEY)
     finally:

@@ -14,6 +14,7 @@ import os
 import struct
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fido2.ctap import STATUS, CtapError
@@ -55,7 +56,8 @@ class VirtualHidraw:
 
     def __init__(self, authenticator: SoftAuthenticator, *, name: str = "Soft FIDO (test)",
                  vid: int = 0x1050, pid: int = 0x0407, serial: str = "",
-                 hang_after: int | None = None, answer_delay: float = 0.0) -> None:
+                 hang_after: int | None = None, answer_delay: float = 0.0,
+                 touch_make: bool = True) -> None:
         self.auth = authenticator
         self.name, self.vid, self.pid, self.serial = name, vid, pid, serial
         self.hang_after = hang_after
@@ -63,6 +65,9 @@ class VirtualHidraw:
         """Seconds a request that needs a touch (makeCredential, getAssertion with up)
         waits before it is handled, KEEPALIVEs going on: a human's reach for the key, so a
         test can see every key asked before one answers."""
+        self.touch_make = touch_make
+        """False: the human touches this key to approve (assertions) but not to enrol: a
+        makeCredential waits for a touch until cancelled, as a key left alone does."""
         self.server: FuseServer | None = None
         self._lock = threading.Lock()
         self._queues: dict[int, deque[bytes]] = {}
@@ -236,7 +241,9 @@ class VirtualHidraw:
         try:
             if self.answer_delay and cmd == CBOR and _needs_touch(data):
                 cancel.wait(self.answer_delay)  # a CANCEL meanwhile is answered below
-            if cmd == CBOR:
+            if cmd == CBOR and data[:1] == b"\x01" and not self.touch_make:
+                reply = self._untouched(data, cancel, on_keepalive)
+            elif cmd == CBOR:
                 reply = self.auth.handle_cbor(data, cancel, on_keepalive)
             else:
                 reply = self.auth.handle_apdu(data)
@@ -247,6 +254,18 @@ class VirtualHidraw:
             ticker.join()
             self._busy = None
         self._send(cid, cmd, reply)
+
+    def _untouched(self, data: bytes, cancel: threading.Event,
+                   on_keepalive: Callable[[STATUS], None]) -> bytes:
+        """One CBOR request answered by a key nobody touches (one request at a time per
+        key, so swapping the simulated user for it is safe)."""
+        from shellgate.approve.softkey.authenticator import NeverTouch
+
+        presence, self.auth.presence = self.auth.presence, NeverTouch()
+        try:
+            return self.auth.handle_cbor(data, cancel, on_keepalive)
+        finally:
+            self.auth.presence = presence
 
 
 def mount_options(fd: int) -> str:

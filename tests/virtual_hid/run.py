@@ -105,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="per key: answer this many CBOR/MSG requests, then go silent")
     parser.add_argument("--delay", type=float, action="append", default=[],
                         help="per key: seconds before each CBOR/MSG request is handled")
+    parser.add_argument("--untouched-make", type=int, action="append", default=[],
+                        metavar="INDEX", help="the key at INDEX (0-based, in --key order) is "
+                        "touched for approvals but not for makeCredential (enrolment)")
     parser.add_argument("--log", help="write each key's CTAPHID and CTAP2 log here (JSON)")
     parser.add_argument("command", nargs="+")
     args = parser.parse_args(argv)
@@ -121,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         delay = args.delay[index] if index < len(args.delay) else 0.0
         devices.append(VirtualHidraw(authenticator, serial=f"vhid{index}",
                                      hang_after=None if hang < 0 else hang,
-                                     answer_delay=delay))
+                                     answer_delay=delay,
+                                     touch_make=index not in args.untouched_make))
     try:
         paths = private_dev(len(devices))
     except OSError as exc:

@@ -318,3 +318,24 @@ def test_python_fido2s_own_hmac_secret_client_over_ctaphid(box: Box) -> None:
     seconds = [o["output2"] for k in first for o in k["outputs"]]
     assert len(set(firsts)) == 4 and len(set(seconds)) == 4 and not set(firsts) & set(seconds)
     assert [o for k in second for o in k["outputs"]] == [o for k in first for o in k["outputs"]]
+
+
+@pytest.mark.parametrize(("modes", "said"), [
+    ({"ctap2": False}, "a U2F-only key"),
+    ({"hmac_secret": False}, "a key without hmac-secret")])
+def test_a_key_that_cannot_hold_a_slot_is_told_at_enrolment_and_seals_nothing(
+        box: Box, modes: dict[str, bool], said: str) -> None:
+    key = box.root / "key.json"
+    create_soft_key(key, **modes)
+    result = box.plugged([key], "enroll")
+    assert result.returncode == 0, result.stderr
+    assert f"note: this is {said}: it can approve commands but cannot hold a slot" \
+        in result.stdout
+    assert box.credentials()[0]["hmac_secret"] is False
+    added = box.plugged([key], "secrets", "add", "RAILWAY_TOKEN", "--for", "railway",
+                        stdin=VALUE)
+    assert added.returncode == 126 and len(added.stderr.splitlines()) == 1
+    assert "no enrolled key can hold a vault slot" in added.stderr
+    assert not (box.config / "vault.json").exists()
+    assert not leaks(everything_on_disk(box.root))
+    assert not any(leaks(text.encode()) for text in box.outputs)

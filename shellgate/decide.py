@@ -3,8 +3,6 @@ Decision is told: to a human (``check``, refusals) and as JSON (``check --json``
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from shellgate.values import Decision, Finding, Verdict, stricter
 
 
@@ -56,6 +54,7 @@ def unread_summary(text: str | bytes) -> str:
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 

@@ -5,18 +5,19 @@ Never raises and never allows on failure: an internal error becomes a ``deny``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from shellgate.classify import RecordingReader, classify
 from shellgate.classify.core import core_finding
 from shellgate.decide import LARGE_COMMAND_BYTES, MAX_COMMAND_BYTES, decide
-from shellgate.parse import ReadFile, no_files, parse, parse_argv
+from shellgate.parse import no_files, parse, parse_argv
 from shellgate.protect import places as protected
 from shellgate.rules.ruleset import Rule, RuleSet
 from shellgate.values import NO_STDIN, UNKNOWN_STDIN, Decision, Finding, Stdin
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from shellgate.parse import ReadFile
     from shellgate.rules.scope import Where
 
 

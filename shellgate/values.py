@@ -19,6 +19,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    import re
     from collections.abc import Callable
     from typing import Any, TypeVar
 
@@ -152,6 +153,24 @@ else:
     def mutable_record(cls):
         """A mutable record (unhashable)."""
         return _build(cls, frozen=False)
+
+
+def lazy_pattern(source: str) -> Callable[[], re.Pattern[str]]:
+    """A regular expression compiled on its first use: call the result for the pattern.
+
+    ``import re`` (it builds ``enum`` flags and imports ``functools`` and ``collections``)
+    and compiling at import time cost every engine call milliseconds, for patterns that
+    only some commands (awk programs, Makefiles, ``printf`` formats…) ever reach."""
+    compiled: list[re.Pattern[str]] = []
+
+    def pattern() -> re.Pattern[str]:
+        if not compiled:
+            import re
+
+            compiled.append(re.compile(source))
+        return compiled[0]
+
+    return pattern
 
 
 # ---- pipeline values ----

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from fnmatch import fnmatchcase
-
 from shellgate.classify.argv import match_path
 from shellgate.classify.core import STRICT_ONLY, core_finding, problem_finding
-from shellgate.classify.match import Resolve, block_holds, is_safe_path, rule_holds
+from shellgate.classify.globs import fnmatchcase
+from shellgate.classify.match import block_holds, is_safe_path, rule_holds
 from shellgate.parse.context import is_device_path, norm_path
 from shellgate.parse.wrappers.unwrap import base_name
 from shellgate.rules.ruleset import Match, Rule, RuleSet
@@ -15,13 +13,17 @@ from shellgate.values import Command, Finding, Script
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from shellgate.classify.match import Resolve
     from shellgate.rules.scope import Where
 
 _PAYLOAD_BY_NAME = frozenset({"gh", "heroku"})  # payloads behind a sub-command
 _WRITE_OPS = (">", ">>", "&>", "&>>", ">|", ">&")
 
 
-ReadFile = Callable[[str], "bytes | None"]
+if TYPE_CHECKING:
+    ReadFile = Callable[[str], "bytes | None"]
 
 
 class RecordingReader:

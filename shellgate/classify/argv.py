@@ -3,10 +3,12 @@ the sub-command path, and the positional arguments after it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from shellgate.rules.ruleset import Rule, ToolSpec
 from shellgate.values import Word, record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @record
@@ -36,7 +38,7 @@ def canonical_flag(spec: str, style: str) -> str:
 
 def match_path(words: Sequence[Word], tool: ToolSpec, rule: Rule) -> ArgvView | None:
     """Match the rule's sub-command path; return the view of what follows, or None."""
-    from fnmatch import fnmatchcase
+    from shellgate.classify.globs import fnmatchcase
 
     takes = tool.options_with_value | rule.options_with_value | _value_options(rule)
     path = rule.command

@@ -99,7 +99,7 @@ def _applies(finding: Finding, command: Command, subjects: tuple[str, ...] | Non
 
 
 def _args_covered(words: tuple[Word, ...], globs: tuple[str, ...]) -> bool:
-    from fnmatch import fnmatchcase
+    from shellgate.classify.globs import fnmatchcase
 
     return all(w.value is not None and any(fnmatchcase(w.value, g) for g in globs)
                for w in words)

@@ -11,13 +11,15 @@ Pure: the words are read, nothing is run or looked up.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from fnmatch import fnmatchcase
-
 from shellgate.classify.argv import Flag
+from shellgate.classify.globs import fnmatchcase
 from shellgate.classify.match import has_flag
 from shellgate.rules.ruleset import Match, ToolSpec
 from shellgate.values import Word
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 PATH_DEPTH = 3
 """How many sub-command words are read (``tool group resource verb``)."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from shellgate.payloads.http.request import HttpRequest
 
 _SKIP_VALUE = frozenset({"-H", "--header", "-q", "--jq", "-t", "--template", "--input",

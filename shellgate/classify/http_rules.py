@@ -3,12 +3,9 @@ the body, and SQL carried over HTTP (ClickHouse, D1, Supabase, Hasura ``run_sql`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from fnmatch import fnmatchcase
-
 from shellgate.classify.core import core_finding
+from shellgate.classify.globs import fnmatchcase
 from shellgate.classify.payload import (
-    ReadFile,
     argv_values,
     finding,
     kind_findings,
@@ -18,6 +15,9 @@ from shellgate.values import Command, Finding
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from shellgate.classify.payload import ReadFile
     from shellgate.payloads.http.graphql import GraphqlCall
     from shellgate.payloads.http.request import HttpRequest
     from shellgate.payloads.sql.statements import PayloadFinding

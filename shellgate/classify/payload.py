@@ -7,18 +7,19 @@ payload, so an ordinary allowed command pays nothing for SQL or GraphQL parsers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from fnmatch import fnmatchcase
-
 from shellgate.classify.core import core_finding
+from shellgate.classify.globs import fnmatchcase
 from shellgate.rules.ruleset import Rule, RuleSet
 from shellgate.values import Command, Finding, Word
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from shellgate.payloads.sql.statements import PayloadFinding
 
-ReadFile = Callable[[str], "bytes | None"]
+if TYPE_CHECKING:
+    ReadFile = Callable[[str], "bytes | None"]
 
 _INTERACTIVE = "interactive session"
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from shellgate.parse.bash.expand import Expander
-from shellgate.parse.context import ParseContext, ReadFile, has_glob, mapping_reader, no_files
+from shellgate.parse.context import ParseContext, has_glob, mapping_reader, no_files
 from shellgate.parse.wrappers import git as _git  # noqa: F401  (git aliases, hooks, foreach)
 from shellgate.parse.wrappers import languages as _languages  # noqa: F401  (awk, sed)
 from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
@@ -14,6 +12,12 @@ from shellgate.parse.wrappers import projects as _projects  # noqa: F401  (make,
 from shellgate.parse.wrappers import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
 from shellgate.parse.wrappers import xargs as _xargs  # noqa: F401  (registers xargs)
 from shellgate.values import NO_STDIN, Command, Script, Stdin, Word
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from shellgate.parse.context import ReadFile
 
 __all__ = ["ReadFile", "mapping_reader", "no_files", "parse", "parse_argv"]
 

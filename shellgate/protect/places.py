@@ -12,9 +12,7 @@ a configuration protects it.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 
 from shellgate.values import Finding, Script
 
@@ -67,16 +65,17 @@ def register(config_root: str, package: str | None = None, home: str | None = No
             _ROOTS[os.path.realpath(os.path.join(home, relative))] = "an agent's hook settings"
 
 
-@contextlib.contextmanager
-def suspended() -> Iterator[None]:
+class suspended:
     """No protected places inside the block: rule examples must decide the same on every
-    machine and in every directory."""
-    saved = dict(_ROOTS)
-    _ROOTS.clear()
-    try:
-        yield
-    finally:
-        _ROOTS.update(saved)
+    machine and in every directory. (A class, not ``contextlib.contextmanager``: importing
+    ``contextlib`` costs every hook call its ``functools``/``collections`` imports.)"""
+
+    def __enter__(self) -> None:
+        self._saved = dict(_ROOTS)
+        _ROOTS.clear()
+
+    def __exit__(self, *_exc: object) -> None:
+        _ROOTS.update(self._saved)
 
 
 def clear() -> None:

@@ -204,3 +204,39 @@ def test_restricted_shell_refuses_an_oversize_script_unread(tmp_path: Path) -> N
                             text=True, check=True)
     assert result.stdout.startswith("REFUSED") and "core.too-large" in result.stdout
     assert result.stdout.split()[-1] == "UNREAD"
+
+
+ENGINE_STDLIB = ("re", "enum", "functools", "collections", "contextlib", "fnmatch", "types",
+                 "importlib", "warnings", "typing", "dataclasses")
+"""What the engine path of a hook call does without (tree-sitter's extension loads with
+stand-ins for the names it takes from ``re`` and ``enum``; the rules' globs match without
+``fnmatch``; regular expressions of rarely met readers compile on first use): together
+about as much as the bare interpreter start."""
+
+
+def test_hook_engine_path_imports_no_regular_expressions(tmp_path: Path) -> None:
+    config = str(tmp_path / "cfg")
+    _gate_loaded(config, "true")  # compiles the rules and the quick index
+    probe = (f"import sys; sys.path[:0] = {sys.path!r}; before = set(sys.modules)\n"
+             "sys.argv[1:] = sys.argv[2:]\n"
+             "from shellgate.hooks.__main__ import main\n"
+             "from shellgate.surfaces.hooks import run\n"
+             "def finish(status):\n"
+             "    sys.stderr.write('LOADED ' + ' '.join(sorted("
+             f"m for m in set(sys.modules) - before if m in {ENGINE_STDLIB!r}"
+             " or m == 'shellgate.parse.bash.walker')) + '\\n')\n"
+             "    sys.exit(status)\n"
+             "run.finish = finish\n"
+             "main(sys.argv[1:])\n")
+    for command in ("git status > /dev/null && echo $HOME", "cd /tmp && make -n build | tee log",
+                    "rm -rf ./build/* 2>/dev/null"):
+        payload = json.dumps({"session_id": "s", "hook_event_name": "PreToolUse",
+                              "tool_name": "Bash", "cwd": str(tmp_path),
+                              "tool_input": {"command": command}})
+        for _ in range(2):  # the first call compiles the rules for this import path
+            result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, "x",
+                                     "--config", config, "claude-code"], input=payload,
+                                    capture_output=True, text=True)
+        loaded = result.stderr.split("LOADED", 1)[1].split()
+        assert loaded == ["shellgate.parse.bash.walker"], (command, loaded)  # parsed, no re
+        assert result.returncode == 0 and result.stdout == "", (command, result.stderr)

@@ -10,14 +10,14 @@ splits a word at an escaped tab. Each case is checked against real bash by
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from shellgate.parse.bash import words as W
 from shellgate.parse.context import STDIN_PATHS, norm_path
 from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word, lit
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from shellgate.parse.bash.expand import Expander
     from shellgate.parse.bash.treesitter import Node
     from shellgate.parse.bash.walker import Walker

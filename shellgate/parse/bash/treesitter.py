@@ -43,21 +43,110 @@ def binding(package: str) -> ModuleType:
     loaded = sys.modules.get(name)
     if loaded is not None:
         return loaded
-    from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader, ModuleSpec
+    # the import system's own classes, already loaded: ``importlib.machinery`` would add
+    # the ``importlib`` package and ``warnings``
+    import _frozen_importlib
+    import _frozen_importlib_external
 
     for entry in sys.path:
         directory = os.path.join(entry or os.curdir, package)
         if not os.path.isfile(os.path.join(directory, "__init__.py")):
             continue
-        for suffix in EXTENSION_SUFFIXES:
+        for suffix in _frozen_importlib_external.EXTENSION_SUFFIXES:
             path = os.path.join(directory, "_binding" + suffix)
             if os.path.isfile(path):
-                loader = ExtensionFileLoader(name, path)
-                module = loader.create_module(ModuleSpec(name, loader, origin=path))
-                loader.exec_module(module)
+                loader = _frozen_importlib_external.ExtensionFileLoader(name, path)
+                spec = _frozen_importlib.ModuleSpec(name, loader, origin=path)
+                try:
+                    with _StandIns():
+                        module = loader.create_module(spec)
+                        loader.exec_module(module)
+                except Exception:  # a release that wants more: load it with the real modules
+                    module = loader.create_module(spec)
+                    loader.exec_module(module)
                 sys.modules[name] = module
                 return module
         break  # the package import would pick: no extension there means a broken install
     import importlib
 
     return importlib.import_module(name)
+
+
+class _Point(tuple[int, int]):
+    """``tree_sitter.Point`` when the core binding is loaded with stand-ins: a (row,
+    column) pair, as the real named tuple is (shellgate reads byte offsets, not points)."""
+
+    __slots__ = ()
+
+    def __new__(cls, row: int, column: int) -> _Point:
+        return super().__new__(cls, (row, column))
+
+    @property
+    def row(self) -> int:
+        return self[0]
+
+    @property
+    def column(self) -> int:
+        return self[1]
+
+
+class _LogType(int):
+    """``tree_sitter.LogType`` with stand-ins (only a parser logger, never set by
+    shellgate, receives one)."""
+
+    PARSE = 0
+    LEX = 1
+
+
+def _namedtuple(typename: str, fields: object, **_options: object) -> type:
+    if typename != "Point" or list(fields) != ["row", "column"]:  # type: ignore[call-overload]
+        raise ImportError(f"tree-sitter asked for an unknown named tuple {typename!r}")
+    return _Point
+
+
+def _int_enum(typename: str, members: object) -> type:
+    if typename != "LogType":
+        raise ImportError(f"tree-sitter asked for an unknown enum {typename!r}")
+    return _LogType
+
+
+def _re_compile(pattern: str, flags: int = 0) -> object:
+    import re  # only a tree-sitter query's #match? predicate (shellgate runs no queries)
+
+    return re.compile(pattern, flags)
+
+
+def _module(name: str, **names: object) -> ModuleType:
+    module = type(sys)(name)  # ModuleType, without importing ``types``
+    module.__dict__.update(names)
+    return module
+
+
+class _StandIns:
+    """While tree-sitter's core extension initialises, small stand-ins for the three
+    standard modules it takes one name each from — ``re.compile`` (query predicates),
+    ``collections.namedtuple`` (the ``Point`` type) and ``enum.IntEnum`` (the logger's
+    ``LogType``) — and no ``wasmtime`` (its optional WebAssembly languages). Importing
+    the real ``re``, ``collections`` and ``enum`` (with ``functools`` and ``types``) costs
+    more than the rest of a hook call's parse; shellgate parses with the extension and
+    uses none of the four. A module already imported is used as it is; the stand-ins
+    leave ``sys.modules`` when the extension is loaded, so any later import gets the real
+    modules. If a tree-sitter release asks for anything else, the load fails (an
+    ImportError: the engine refuses, it never allows) and ``tests/unit/parse`` say so."""
+
+    _NAMES = ("re", "collections", "enum", "wasmtime")
+
+    def __enter__(self) -> None:
+        stand_ins: dict[str, object] = {
+            "re": _module("re", compile=_re_compile),
+            "collections": _module("collections", namedtuple=_namedtuple),
+            "enum": _module("enum", IntEnum=_int_enum),
+            "wasmtime": None,  # `import wasmtime` fails at once, without a sys.path search
+        }
+        self._placed = {n: m for n, m in stand_ins.items() if n not in sys.modules}
+        sys.modules.update(self._placed)  # type: ignore[arg-type]
+
+    def __exit__(self, *_exc: object) -> None:
+        for name, module in self._placed.items():
+            if sys.modules.get(name, module) is module:
+                sys.modules.pop(name, None)

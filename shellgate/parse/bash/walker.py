@@ -8,20 +8,17 @@ its standard output when it is statically known (``echo``, ``printf``, ``cat <<E
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Iterator
-
 from shellgate.parse.bash import words as W
 from shellgate.parse.bash.outputs import static_output
 from shellgate.parse.bash.redirects import WORD_NODES, Redirections
 from shellgate.parse.context import MAX_PIPELINE, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.wrappers.options import is_assignment
 from shellgate.parse.wrappers.unwrap import code_in_variable, is_code_variable
-from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word
+from shellgate.values import NO_STDIN, Command, Redirect, Stdin, Word, lazy_pattern
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
 if TYPE_CHECKING:
+
     from shellgate.parse.bash.expand import Expander
     from shellgate.parse.bash.treesitter import Node
 
@@ -81,7 +78,7 @@ class Walker(Redirections):
         if self.nesting != 0 or not name:
             return False
         text = self.src.decode("utf-8", "surrogateescape")
-        tokens = _TOKEN_BREAKS.sub(" ", text).split()
+        tokens = _TOKEN_BREAKS().sub(" ", text).split()
         return tokens.count(name) == 1 and "source" not in tokens and "." not in tokens
 
     def stmt(self, node: Node, stdin: Stdin, depth: int) -> str | None:
@@ -134,16 +131,10 @@ class Walker(Redirections):
             return outputs[0]
         return None
 
-    @contextlib.contextmanager
-    def scope(self, subshell: bool = True) -> Iterator[None]:
+    def scope(self, subshell: bool = True) -> _Scope:
         """Variables set in a subshell, a pipeline stage or a substitution do not outlive it
         (`echo | F=--dry-run; terraform destroy $F` runs without the flag)."""
-        env, arrays = dict(self.ctx.env), dict(self.ctx.arrays)
-        try:
-            yield
-        finally:
-            if subshell:
-                self.ctx.env, self.ctx.arrays = env, arrays
+        return _Scope(self.ctx, subshell)
 
     def pipeline(self, stages: list[Node], stdin: Stdin, depth: int,
                  last: tuple[Stdin | None, list[Redirect], list[Word]] | None = None) -> str | None:
@@ -393,5 +384,23 @@ def _requote(word: Word) -> str:
     return "'" + word.value.replace("'", "'\\''") + "'"
 
 
-_TOKEN_BREAKS = re.compile(r"[\s;&|()<>{}'\"`$=\\!]+")
+_TOKEN_BREAKS = lazy_pattern(r"[\s;&|()<>{}'\"`$=\\!]+")
 """What separates names in shell text, in any context (words, strings, substitutions)."""
+
+
+class _Scope:
+    """``Walker.scope``'s block (a class rather than ``contextlib.contextmanager``, whose
+    import costs every engine call ``functools`` and ``collections``)."""
+
+    __slots__ = ("_arrays", "_ctx", "_env", "_subshell")
+
+    def __init__(self, ctx: ParseContext, subshell: bool) -> None:
+        self._ctx, self._subshell = ctx, subshell
+        self._env, self._arrays = dict(ctx.env), dict(ctx.arrays)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._subshell:
+            self._ctx.env, self._ctx.arrays = self._env, self._arrays

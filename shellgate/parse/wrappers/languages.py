@@ -7,17 +7,18 @@ from their input is reported as unseen code.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-
 from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.unwrap import Inner, register
-from shellgate.values import Command, Word, lit
+from shellgate.values import Command, Word, lazy_pattern, lit
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 _AWK_VALUED = frozenset({"-F", "-v", "--assign", "--field-separator", "-i", "--include",
                          "-l", "--load"})
-_AWK_SYSTEM = re.compile(r"\bsystem\s*\(\s*(?:S(\d+)\s*\))?")
-_AWK_PIPE = re.compile(r"(?<![|])\|&?(?![|])\s*(getline\b)?(?:S(\d+))?")
+_AWK_SYSTEM = lazy_pattern(r"\bsystem\s*\(\s*(?:S(\d+)\s*\))?")
+_AWK_PIPE = lazy_pattern(r"(?<![|])\|&?(?![|])\s*(getline\b)?(?:S(\d+))?")
 _REGEX_AFTER = frozenset("(,~!&|{};:?=\n")
 
 
@@ -67,13 +68,15 @@ def awk_commands(program: str, label: str, ctx: ParseContext,
     the input (``system("rm " $1)``, ``print | cmd``, ``cmd | getline``) is a problem."""
     text, strings = _awk_tokens(program)
     found: list[Inner] = []
-    for match in _AWK_SYSTEM.finditer(text):
+    for match in _AWK_SYSTEM().finditer(text):
         if match.group(1) is None:
             ctx.problem("dynamic-code", "awk's system() runs a command built at run time", via)
         else:
             found.append(Inner(f"{label} system", script=strings[int(match.group(1))]))
-    for match in _AWK_PIPE.finditer(text):
+    for match in _AWK_PIPE().finditer(text):
         if match.group(1):  # `"cmd" | getline`: the command is the string before the pipe
+            import re  # only awk programs that pipe into getline get here
+
             before = re.search(r"S(\d+)\s*$", text[:match.start()])
             if before is None:
                 ctx.problem("dynamic-code", "awk reads from a command built at run time", via)
@@ -321,8 +324,8 @@ register("gsed", _sed, partial=True)
 # --- editors ------------------------------------------------------------------------------
 
 _VIM_CODE = ("-c", "--cmd")
-_VIM_SYSTEM = re.compile(r"""\bsystem\s*\(\s*(["'])(.*?)\1\s*\)""")
-_EMACS_SHELL = re.compile(r"""\((?:shell-command|call-process-shell-command|"""
+_VIM_SYSTEM = lazy_pattern(r"""\bsystem\s*\(\s*(["'])(.*?)\1\s*\)""")
+_EMACS_SHELL = lazy_pattern(r"""\((?:shell-command|call-process-shell-command|"""
                           r"""shell-command-to-string|async-shell-command)\s+"((?:[^"\\]|\\.)*)\"""")
 
 
@@ -354,8 +357,8 @@ def _vim(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -
         if text.startswith("!") or text.startswith(("r !", "r!", "w !", "w!")):
             found.append(Inner(f"{name} !", script=text.split("!", 1)[1]))
         found.extend(Inner(f"{name} system()", script=m.group(2))
-                     for m in _VIM_SYSTEM.finditer(text))
-        if not text.startswith("!") and not _VIM_SYSTEM.search(text) and \
+                     for m in _VIM_SYSTEM().finditer(text))
+        if not text.startswith("!") and not _VIM_SYSTEM().search(text) and \
                 text.split(" ", 1)[0] not in ("q", "q!", "qa", "qa!", "wq", "x", "set", "e", "w"):
             ctx.problem("unnamed-call", f"{name} runs the Ex command {text[:40]!r}",
                         command.via)
@@ -384,7 +387,7 @@ def _emacs(name: str, args: Sequence[Word], command: Command,
             ctx.problem("dynamic-code", f"{name} evaluates Lisp only known at run time",
                         command.via)
             continue
-        shells = [_awk_unescape(m.group(1)) for m in _EMACS_SHELL.finditer(code)]
+        shells = [_awk_unescape(m.group(1)) for m in _EMACS_SHELL().finditer(code)]
         found.extend(Inner(f"{name} shell-command", script=s) for s in shells)
         if not shells:
             ctx.problem("unnamed-call", f"{name} evaluates {code[:40]!r}", command.via)
@@ -392,6 +395,8 @@ def _emacs(name: str, args: Sequence[Word], command: Command,
 
 
 def _awk_unescape(text: str) -> str:
+    import re  # only awk and Lisp strings get here
+
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), text)
 
 

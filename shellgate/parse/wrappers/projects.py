@@ -10,12 +10,15 @@ approval); a file written earlier in the same line is read as written.
 from __future__ import annotations
 
 import posixpath
-import re
-from collections.abc import Sequence
 
 from shellgate.parse.context import ParseContext
 from shellgate.parse.wrappers.unwrap import Inner, _stdin_script, register
-from shellgate.values import Command, Word
+from shellgate.values import Command, Word, lazy_pattern
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    import re
+    from collections.abc import Sequence
 
 MAX_MAKE_TARGETS = 64
 """Targets (with their prerequisites) whose recipes are read for one make command."""
@@ -28,10 +31,10 @@ _MAKE_VALUED = frozenset({"-f", "--file", "--makefile", "-C", "--directory", "-I
                           "-O", "--output-sync", "--eval"})
 _MAKE_DRY = frozenset({"-n", "--just-print", "--dry-run", "--recon", "-q", "--question",
                        "-p", "--print-data-base", "--help", "-v", "--version"})
-_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)\s*(.*)$")
-_ASSIGN = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][\w.-]*)\s*(?::{1,3}=|\?=|\+=|=|!=)"
+_RULE = lazy_pattern(r"^([^\s:=#][^:=#]*?)\s*::?(?!=)\s*(.*)$")
+_ASSIGN = lazy_pattern(r"^(?:export\s+|override\s+)?([A-Za-z_][\w.-]*)\s*(?::{1,3}=|\?=|\+=|=|!=)"
                      r"\s*(.*)$")
-_REF = re.compile(r"\$[({]([A-Za-z_][\w.-]*)[)}]|\$([A-Za-z@<^*?])")
+_REF = lazy_pattern(r"\$[({]([A-Za-z_][\w.-]*)[)}]|\$([A-Za-z@<^*?])")
 
 
 def _make(name: str, args: Sequence[Word], command: Command, ctx: ParseContext) -> list[Inner]:
@@ -127,12 +130,12 @@ def _read_makefile(text: str) -> tuple[dict[str, tuple[list[str], list[str]]],
         stripped = line.split("#", 1)[0].rstrip()
         if not stripped.strip():
             continue
-        assign = _ASSIGN.match(stripped)
-        if assign and not _RULE.match(stripped.split("=", 1)[0] + ":x"):
+        assign = _ASSIGN().match(stripped)
+        if assign and not _RULE().match(stripped.split("=", 1)[0] + ":x"):
             variables[assign.group(1)] = assign.group(2)
             current = []
             continue
-        rule = _RULE.match(stripped)
+        rule = _RULE().match(stripped)
         if rule is None:
             current = []
             continue
@@ -155,6 +158,8 @@ def _read_makefile(text: str) -> tuple[dict[str, tuple[list[str], list[str]]],
 
 def _expand(line: str, variables: dict[str, str], target: str, prereqs: list[str],
             depth: int = 0) -> str:
+    import re  # only Makefile lines with a $ reference get here
+
     def value(match: re.Match[str]) -> str:
         name = match.group(1) or match.group(2)
         if name == "@":
@@ -166,7 +171,7 @@ def _expand(line: str, variables: dict[str, str], target: str, prereqs: list[str
         return "${MAKE_" + re.sub(r"\W", "_", name) + "}"
 
     line = line.replace("$$", "\0")
-    return _REF.sub(value, line).replace("\0", "$")
+    return _REF().sub(value, line).replace("\0", "$")
 
 
 # --- npm, yarn, pnpm, bun ----------------------------------------------------------------
@@ -272,6 +277,15 @@ _CRON_SPECIAL = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@dai
                  "@midnight", "@hourly")
 
 
+def _cron_assignment(line: str) -> bool:
+    """A crontab environment line: ``^[A-Za-z_]\\w*\\s*=`` read without ``re``."""
+    head, equals, _ = line.partition("=")
+    name = head.rstrip()
+    return bool(equals) and bool(name) and (name[0] == "_" or (name[0].isascii() and
+                                             name[0].isalpha())) and \
+        all(c == "_" or c.isalnum() for c in name)
+
+
 def cron_commands(text: str) -> list[str]:
     """The command of each crontab entry (after five time fields or an ``@`` word)."""
     found: list[str] = []
@@ -284,7 +298,7 @@ def cron_commands(text: str) -> list[str]:
             found.append(fields[1])
         elif len(fields) == 6:
             found.append(fields[5].split("%", 1)[0])
-        elif re.match(r"^[A-Za-z_]\w*\s*=", line) is None:
+        elif not _cron_assignment(line):
             found.append(line)  # not a line cron reads as an entry: read it as a command
     return found
 

@@ -6,12 +6,14 @@ parse) a command would run. Tables for option parsing live in ``wrappers.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from shellgate.parse.context import ParseContext, has_glob
 from shellgate.parse.wrappers.options import PREFIX, RUNNERS, WrapSpec, after_options
 from shellgate.parse.wrappers.shell_init import init_idiom
 from shellgate.values import Command, Stdin, Word, record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "yash", "posh", "fish",
                     "rbash", "busybox-sh", "ksh93", "oksh", "loksh", "lksh", "pdksh", "osh",

@@ -10,14 +10,18 @@ through ``read_file``. What cannot be seen is named in ``DbPayload.opaque``.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Sequence
 
 from shellgate.payloads.databases import options as dbargs
 from shellgate.payloads.sql.statements import PayloadFinding, classify_sql, includes, snippet
 from shellgate.values import field, mutable_record, record
 
-ReadFile = Callable[[str], "bytes | None"]
-"""Returns a file's bytes, or None when shellgate may not or cannot read it."""
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+if TYPE_CHECKING:
+    ReadFile = Callable[[str], "bytes | None"]
+    """Returns a file's bytes, or None when shellgate may not or cannot read it."""
 
 MAX_PAYLOAD = 8 * 1024 * 1024
 """Payload bytes inspected per invocation; beyond this the rest is opaque."""
@@ -136,7 +140,8 @@ def db_payload(tool: str, argv: Sequence[str | None], stdin: str | None, stdin_o
     return handler(list(argv), stdin, stdin_opaque, read_file)
 
 
-_Handler = Callable[[list["str | None"], "str | None", bool, ReadFile], "DbPayload | None"]
+if TYPE_CHECKING:
+    _Handler = Callable[[list["str | None"], "str | None", bool, ReadFile], "DbPayload | None"]
 _HELP = ("--help", "--version", "-?", "-V")
 
 

@@ -8,9 +8,11 @@ variable that expands to ``-c…`` is not seen as an option).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from shellgate.values import field, mutable_record, record
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @record

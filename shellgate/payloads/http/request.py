@@ -10,13 +10,17 @@ named in ``HttpRequest.opaque``. A command that sends nothing (``--help``,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import SplitResult, urlsplit
 
 from shellgate.values import record
 
-ReadFile = Callable[[str], "bytes | None"]
-"""Returns a file's bytes, or None when shellgate may not or cannot read it."""
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+if TYPE_CHECKING:
+    ReadFile = Callable[[str], "bytes | None"]
+    """Returns a file's bytes, or None when shellgate may not or cannot read it."""
 
 HTTP_TOOLS: frozenset[str] = frozenset({"curl", "wget", "http", "https", "xh", "xhs"})
 """Tool names :func:`http_requests` understands (``argv[0]`` after normalisation)."""

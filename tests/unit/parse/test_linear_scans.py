@@ -33,7 +33,7 @@ def test_brace_expansion_still_expands() -> None:
 @given(st.text(alphabet="%-+ #0129.sdxq", max_size=12))
 def test_printf_conversions_are_read_as_before(fmt: str) -> None:
     old = [(m.span(), m.group(1)) for m in _OLD_PRINTF.finditer(fmt)]
-    assert [(m.span(), m.group(1)) for m in _PRINTF_SPEC.finditer(fmt)] == old
+    assert [(m.span(), m.group(1)) for m in _PRINTF_SPEC().finditer(fmt)] == old
 
 
 def test_printf_output_that_would_explode_is_unknown() -> None:

@@ -104,7 +104,7 @@ def engine_only_tools(rules: RuleSet) -> frozenset[str]:
     code) or reads one on stdin. Kept here, not in ``rules``, because the wrapper tables
     live in the stages the engine runs."""
     from shellgate.parse.wrappers.options import PREFIX, RUNNERS
-    from shellgate.parse.wrappers.unwrap import _SPECIAL, INTERPRETERS, SHELLS
+    from shellgate.parse.wrappers.unwrap import INTERPRETERS, SHELLS, special_names
     from shellgate.rules.index import SPECIAL_TRIGGERS
     from shellgate.rules.registry import payload_tools, stdin_tools
 
@@ -112,7 +112,7 @@ def engine_only_tools(rules: RuleSet) -> frozenset[str]:
     special |= payload_tools(rules) | stdin_tools(rules) | {"gh", "heroku"}
     # wrappers that unwrap only when a trigger word appears: the quick index lists their
     # trigger words instead
-    special |= {name for name in _SPECIAL if name not in SPECIAL_TRIGGERS}
+    special |= {name for name in special_names() if name not in SPECIAL_TRIGGERS}
     return frozenset(special)
 
 

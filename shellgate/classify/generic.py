@@ -143,10 +143,10 @@ def wrapper_names() -> frozenset[str]:
     global _WRAPPERS
     if _WRAPPERS is None:
         from shellgate.parse.wrappers.options import PREFIX, RUNNERS
-        from shellgate.parse.wrappers.unwrap import _SPECIAL, INTERPRETERS, PARTIAL, SHELLS
+        from shellgate.parse.wrappers.unwrap import INTERPRETERS, PARTIAL, SHELLS, special_names
 
         anything = {name for name, paths in RUNNERS.items() if any(not p for p, _ in paths)}
-        special = frozenset(_SPECIAL) - PARTIAL
+        special = special_names() - PARTIAL
         _WRAPPERS = special | SHELLS | INTERPRETERS | set(PREFIX) | anything
     return _WRAPPERS
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from shellgate.parse.bash.expand import Expander
 from shellgate.parse.context import ParseContext, has_glob, mapping_reader, no_files
-from shellgate.parse.wrappers import git as _git  # noqa: F401  (git aliases, hooks, foreach)
-from shellgate.parse.wrappers import languages as _languages  # noqa: F401  (awk, sed)
+
+# launchers adds to the PREFIX table every command is read with; the other wrapper modules
+# load when a command they read is met (``unwrap.REGISTERED_IN``)
 from shellgate.parse.wrappers import launchers as _launchers  # noqa: F401  (registers pwsh, script, sg…)
-from shellgate.parse.wrappers import platforms as _platforms  # noqa: F401  (railway ssh…)
-from shellgate.parse.wrappers import projects as _projects  # noqa: F401  (make, npm, crontab…)
-from shellgate.parse.wrappers import remote as _remote  # noqa: F401  (registers ssh/docker/kubectl…)
-from shellgate.parse.wrappers import xargs as _xargs  # noqa: F401  (registers xargs)
 from shellgate.values import NO_STDIN, Command, Script, Stdin, Word
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms

@@ -50,7 +50,7 @@ def unwrap(command: Command, ctx: ParseContext) -> list[Inner]:
         return []
     name = ctx.reads_like.get(name, name)
     args = command.argv[1:]
-    handler = _SPECIAL.get(name)
+    handler = special_handler(name)
     if handler is not None:
         found = handler(name, args, command, ctx)
         if found or (name not in PREFIX and name not in RUNNERS):
@@ -290,9 +290,50 @@ _SPECIAL: dict[str, Callable[[str, Sequence[Word], Command, ParseContext], list[
 }
 
 
-PARTIAL: set[str] = set()
+REGISTERED_IN: dict[str, tuple[str, ...]] = {
+    "git": ("git",),
+    "languages": ("awk", "gawk", "mawk", "nawk", "busybox-awk", "sed", "gsed", "vim", "nvim",
+                  "vi", "ex", "view", "gvim", "vimdiff", "emacs"),
+    "platforms": ("railway", "heroku", "fly", "flyctl", "gcloud", "aws", "az", "doctl",
+                  "vagrant", "multipass", "lxc", "incus", "limactl", "eb"),
+    "projects": ("make", "gmake", "npm", "yarn", "pnpm", "bun", "crontab", "at", "batch", "cp",
+                 "ln", "install"),
+    "remote": ("docker", "podman", "nerdctl", "kubectl", "oc", "docker-compose",
+               "podman-compose", "ssh", "watch", "parallel", "su", "runuser", "flock",
+               "nix-shell", "nix", "tmux", "screen", "ansible", "shellgate", "shellgate-sh"),
+    "xargs": ("xargs",),
+}
+"""The module of ``shellgate.parse.wrappers`` that registers each special wrapper: it is
+imported the first time a command it reads is met, so a line without ``awk``, ``make`` or
+``ssh`` never loads those readers (each costs a hook call its import).
+``tests/unit/parse/test_wrapper_modules.py`` holds this table to what the modules register."""
+_LAZY = {name: module for module, names in REGISTERED_IN.items() for name in names}
+
+PARTIAL: set[str] = {"awk", "gawk", "mawk", "nawk", "busybox-awk", "sed", "gsed", "vim", "nvim",
+                     "vi", "ex", "view", "gvim", "vimdiff", "emacs", "crontab", "cp", "ln",
+                     "install", "railway", "heroku", "fly", "flyctl", "gcloud", "aws", "az",
+                     "doctl", "vagrant", "multipass", "lxc", "incus", "limactl", "eb"}
 """Tools whose handler finds a command only in some uses (``make``, ``awk``, ``gcloud …
-ssh --command``): their other uses are tools like any other (the generic verb rule)."""
+ssh --command``): their other uses are tools like any other (the generic verb rule).
+Listed here, not only by ``register``, since their modules load when first needed."""
+
+
+def special_handler(name: str) -> Callable[[str, Sequence[Word], Command, ParseContext],
+                                           list[Inner]] | None:
+    """The registered handler for ``name``, importing the module that registers it."""
+    handler = _SPECIAL.get(name)
+    module = _LAZY.get(name) if handler is None else None
+    if module is not None:
+        __import__("shellgate.parse.wrappers." + module)
+        handler = _SPECIAL.get(name)
+        if handler is None:  # the table is wrong: refuse (the engine's internal error)
+            raise LookupError(f"parse.wrappers.{module} registers no handler for {name!r}")
+    return handler
+
+
+def special_names() -> frozenset[str]:
+    """Every command with a special handler, loaded or not."""
+    return frozenset(_SPECIAL) | frozenset(_LAZY)
 
 
 def register(name: str, handler: Callable[[str, Sequence[Word], Command, ParseContext],

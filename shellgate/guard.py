@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from shellgate.approve.request import Unlock
     from shellgate.parse import ReadFile
     from shellgate.rules.ruleset import RuleSet
+    from shellgate.vault.service import VaultService
 
 
 @record
@@ -84,6 +85,22 @@ def guard(config: Config, ask: Ask, decision: Decision | None = None) -> Cleared
                         ask.timeout or config.approval_timeout, ask.decide,
                         redeem=ask.redeem, agent=ask.asker, unlock=ask.unlock)
     return Cleared(decision, approval)
+
+
+def vault_service(config: Config, timeout: float | None = None, agent: str = "",
+                  ) -> VaultService:
+    """The vault of ``config``, whose touches go through :func:`guard` (so, in hardened
+    mode, through the broker)."""
+    from shellgate.vault.service import VaultService
+
+    seconds = timeout or config.approval_timeout
+
+    def approve(decision: Decision, command: str, argv: list[str], unlock: Unlock,
+                redecide: Callable[[], Decision]) -> None:
+        guard(config, Ask(command, tuple(argv), redecide, asker=lambda: agent,
+                          timeout=seconds, unlock=unlock), decision)
+
+    return VaultService(config, approve, seconds)
 
 
 _STDIN_SCRIPTS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "xargs"})
@@ -208,6 +225,12 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
 
     from shellgate.decide import refusal_line
 
+    if config.state and unlock is not None:  # root's `secrets …`: the broker asks the key
+        from shellgate.broker.client import unlock_approval
+
+        unlock.received = unlock_approval(command, argv, unlock.secrets, unlock.salts,
+                                          timeout, _tell)
+        return {"request": {"command": command, "argv": argv}, "approval": {"broker": True}}
     if config.state:  # hardened mode: only the broker decides, approves and records
         from shellgate.broker.client import guard_approval
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from shellgate.approve.keystore import Credential
+    from shellgate.approve.request import Unlock
     from shellgate.broker.service import Inputs, Say, Service
 
 SOFT_REFUSED = ("software keys are refused in hardened mode: enrol a hardware FIDO2 key "
@@ -75,13 +76,17 @@ def _record(service: Service, event: str, decision: Decision, command: str,
 
 def approve(service: Service, inputs: Inputs, decision: Decision,
             redecide: Callable[[], Decision], program: tuple[tuple[str, str], ...],
-            say: Say) -> dict[str, Any]:
-    """Decide → (ticket | key) → verify → count → record; the reply the client obeys."""
+            say: Say, unlock: Unlock | None = None) -> dict[str, Any]:
+    """Decide → (ticket | key) → verify → count → record; the reply the client obeys.
+
+    With ``unlock`` (vault secrets), a touch is always needed, the secrets are bound into
+    H and shown, and the approving key's hmac-secret answer is left in
+    ``unlock.received`` (refused when that key gave none)."""
     from shellgate.decide import refusal_line
 
-    if decision.verdict == "allow":
+    if decision.verdict == "allow" and unlock is None:
         return {"result": "allow"}
-    if decision.verdict == "gate" and inputs.redeem \
+    if decision.verdict == "gate" and inputs.redeem and unlock is None \
             and service.tickets.redeem(inputs.user, inputs.kind, inputs.command,
                                        list(inputs.argv)):
         return {"result": "allow", "ticket": True}
@@ -89,12 +94,12 @@ def approve(service: Service, inputs: Inputs, decision: Decision,
         _record(service, "denied", decision, inputs.command, user=inputs.user)
         return {"result": "refused", "message": refusal_line(decision).removeprefix(
             "shellgate: ")}
-    return _ask_key(service, inputs, decision, redecide, program, say)
+    return _ask_key(service, inputs, decision, redecide, program, say, unlock)
 
 
 def _ask_key(service: Service, inputs: Inputs, decision: Decision,
              redecide: Callable[[], Decision], program: tuple[tuple[str, str], ...],
-             say: Say) -> dict[str, Any]:
+             say: Say, unlock: Unlock | None) -> dict[str, Any]:
     from shellgate.approve import fido
     from shellgate.approve.keystore import b64
     from shellgate.approve.request import ApprovalRequest
@@ -105,7 +110,8 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
     request = ApprovalRequest(command=inputs.command, argv=inputs.argv, cwd=inputs.cwd,
                               user=inputs.user, host=host(), rules=tuple(decision.rule_ids),
                               files=decision.files + program, nonce=secrets.token_hex(16),
-                              time=now(), agent=inputs.agent)
+                              time=now(), agent=inputs.agent,
+                              secrets=unlock.secrets if unlock else ())
     refused = f"needs approval: {first.rule_id}: {first.summary} — "
     # One approval at a time: the key signs and the counter moves strictly in turn.
     with service.lock:
@@ -116,11 +122,13 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
                     reason=exc.message)
             return {"result": "refused", "message": f"{refused}{exc.message}; not run"}
         say({"result": "waiting", "short": request.short(), "rule": first.rule_id,
-             "summary": first.summary})
+             "summary": first.summary,
+             "secrets": [n for n, _ in request.secrets if not n.startswith("@")]})
         try:
             # usable_credentials kept a software key only if root named it --test-key
-            assertion = fido.get_assertion(credentials, request.digest(), inputs.timeout,
-                                           lambda: None, allow_soft=True)
+            assertion, key_secret = fido.get_assertion_unlocking(
+                credentials, request.digest(), inputs.timeout, lambda: None,
+                unlock.salts if unlock else {}, allow_soft=True)
         except fido.ApprovalError as exc:
             event = "timeout" if "timed out" in exc.message else "refused"
             _record(service, event, decision, inputs.command, request=request.to_json(),
@@ -142,6 +150,15 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
                     reason=exc.message)
             return {"result": "refused", "message": f"{exc.message}; not run"}
         _save_counter(service, credential.credential_id, counter)
+        if unlock is not None:
+            if key_secret is None or key_secret.credential_id != credential.credential_id:
+                _record(service, "refused", decision, inputs.command,
+                        request=request.to_json(), reason="the approving key gave no vault "
+                        "secret")
+                return {"result": "refused", "message": "the key you touched cannot open the "
+                        "vault (no slot, or no hmac-secret); touch a key with a vault slot; "
+                        "not run"}
+            unlock.received = key_secret
         approval = {"credential_id": credential.credential_id,
                     "auth_data": b64(assertion.auth_data),
                     "signature": b64(assertion.signature), "counter": counter,
@@ -149,7 +166,7 @@ def _ask_key(service: Service, inputs: Inputs, decision: Decision,
         record = _record(service, "approved", decision, inputs.command,
                          request=request.to_json(), approval=approval, agent=inputs.agent,
                          key_kind="soft" if credential.kind == "soft" else "hardware")
-    if inputs.kind == "script":
+    if inputs.kind == "script" and unlock is None:
         seconds = tickets.HOOK_SECONDS if inputs.surface == "hook" else tickets.SCRIPT_SECONDS
         service.tickets.issue(inputs.user, inputs.command, inputs.argv, seconds)
     return {"result": "approved", "short": request.short(), "record": record.get("hash", "")}

@@ -27,6 +27,8 @@ HELP = ("check `systemctl status shellgate-broker` (without systemd, root starts
 CONNECT_SECONDS = 5.0
 DECIDE_SECONDS = 30.0
 """How long a decision may take the broker; an approval adds the touch timeout."""
+RUN_SECONDS = 10.0 ** 7
+"""How long a command the broker runs may take (no limit but the socket's own)."""
 
 
 class BrokerError(ShellgateError):
@@ -82,7 +84,7 @@ def ask(state: HardenedState, message: dict[str, Any], fds: list[int], seconds: 
     """Send one request; return the final reply (interim ``waiting`` replies go to
     ``on_wait``). Any failure is a BrokerError."""
     deadline = time.monotonic() + seconds
-    with connect(state) as sock:
+    with connect(state) as sock, _relaying(sock) as relay:
         try:
             protocol.send(sock, message, protocol.MAX_REQUEST, fds)
             while True:
@@ -98,6 +100,12 @@ def ask(state: HardenedState, message: dict[str, Any], fds: list[int], seconds: 
                 if result == "waiting" and on_wait is not None:
                     on_wait(reply)
                     continue
+                if result == "started" and "stdio" in message.get("fds", {}):
+                    # the broker runs the command: wait as long as it runs, and pass on
+                    # the signals this process gets (Ctrl-C, a timeout's TERM)
+                    relay()
+                    deadline = time.monotonic() + RUN_SECONDS
+                    continue
                 if not isinstance(result, str):
                     raise protocol.ProtocolError("the reply has no result")
                 return reply
@@ -107,6 +115,32 @@ def ask(state: HardenedState, message: dict[str, Any], fds: list[int], seconds: 
             raise _unavailable(f"answered garbage ({exc.message})") from None
         except OSError as exc:
             raise _unavailable(f"connection failed ({exc.strerror or exc})") from None
+
+
+@contextlib.contextmanager
+def _relaying(sock: socket.socket) -> Iterator[Callable[[], None]]:
+    """``relay()`` makes the signals a running command should get go to the broker (which
+    passes them to the runner) until the block ends; the old handlers come back after."""
+    import signal
+
+    from shellgate.broker.runner import FORWARDED
+
+    saved: dict[int, Any] = {}
+
+    def forward(number: int, _frame: Any) -> None:
+        with contextlib.suppress(OSError, ShellgateError):
+            protocol.send(sock, {"signal": number}, 1024)
+
+    def relay() -> None:
+        for number in FORWARDED:
+            with contextlib.suppress(ValueError, OSError):  # not the main thread: none
+                saved[number] = signal.signal(number, forward)
+
+    try:
+        yield relay
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
@@ -175,6 +209,134 @@ def approve(state: HardenedState, *, kind: str, argv: list[str], command: str,
     if reply.get("result") == "error" and isinstance(text, str):
         raise BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
     raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+
+
+def run_sealed(*, argv: list[str], program: str, files: list[str], stdin_data: bytes | None,
+               agent: str, timeout: float, tell: Callable[[str], None],
+               requested: list[str] | None = None) -> int | None:
+    """Hardened mode, a tool the vault may hold a secret for: the broker decides and, when
+    the vault gives this command a secret, asks one touch and has its runner start the
+    program with the caller's working directory and standard streams — the values never
+    enter this process. Returns the exit status; None when the broker gave no secret and
+    approved the command as usual (the caller then execs the program it approved)."""
+    from shellgate.broker.runner import PASSED_ENV
+    from shellgate.execute import _anonymous_file, hold_approved
+    from shellgate.hardened.state import detect
+
+    state = detect()
+    if state is None:
+        raise BrokerError("hardened mode changed while deciding; not run")
+    import shlex
+
+    command = shlex.join(argv)
+    env = {k: v for k, v in os.environ.items() if k in PASSED_ENV or k.startswith("LC_")}
+    message = {"op": "approve", "kind": "argv", "argv": argv, "command": command,
+               "agent": agent, "surface": "shim", "redeem": True, "timeout": timeout,
+               "program_path": program, "env": env, "secrets": requested or []}
+
+    def waiting(reply: dict[str, Any]) -> None:
+        names = reply.get("secrets") or []
+        gives = f"\nshellgate:   and give it the vault secret(s) {', '.join(names)}" \
+            if names else ""
+        tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: "
+             f"{command[:200]}\nshellgate:   {reply.get('rule', '')}: "
+             f"{reply.get('summary', '')}{gives}")
+
+    streams = [_anonymous_file(stdin_data) if stdin_data is not None else _stream(0),
+               _stream(1), _stream(2)]
+    try:
+        with _opened(os.getcwd(), program, files) as (fds, index, program_fd):
+            index["stdio"] = [len(fds), len(fds) + 1, len(fds) + 2]
+            try:
+                reply = ask(state, {**message, "fds": index}, [*fds, *streams],
+                            DECIDE_SECONDS + timeout, waiting)
+            except BaseException:
+                if program_fd is not None:
+                    os.close(program_fd)
+                raise
+            if reply.get("result") == "exited" and isinstance(reply.get("status"), int):
+                if program_fd is not None:
+                    os.close(program_fd)
+                return int(reply["status"])
+            if reply.get("result") in ("allow", "approved") and program_fd is not None:
+                try:
+                    _unchanged(index, fds, program)
+                except BrokerError:
+                    os.close(program_fd)
+                    raise
+                hold_approved(program, program_fd)
+                return None
+            if program_fd is not None:
+                os.close(program_fd)
+    finally:
+        for fd in streams:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    text = reply.get("message")
+    if reply.get("result") == "refused" and isinstance(text, str):
+        raise BrokerError(text)
+    if reply.get("result") == "error" and isinstance(text, str):
+        raise BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
+    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+
+
+def unlock_approval(command: str, argv: list[str], secrets: tuple[tuple[str, str], ...],
+                    salts: dict[str, bytes], timeout: float,
+                    tell: Callable[[str], None]) -> Any:
+    """Root's vault administration in hardened mode: the broker asks one touch approving
+    ``command`` whose assertion answers ``salts``; returns that key's ``KeySecret``. The
+    broker answers this to uid 0 only."""
+    from shellgate.approve.fido.unlock import KeySecret
+    from shellgate.approve.keystore import b64, unb64
+    from shellgate.hardened.state import detect
+
+    state = detect()
+    if state is None:
+        raise BrokerError("hardened mode changed while deciding; not run")
+    message = {"op": "unlock", "kind": "script", "command": command, "argv": argv,
+               "timeout": timeout, "salts": {k: b64(v) for k, v in salts.items()},
+               "secrets": [list(pair) for pair in secrets]}
+
+    def waiting(reply: dict[str, Any]) -> None:
+        tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: "
+             f"{command[:200]}\nshellgate:   {reply.get('rule', '')}: "
+             f"{reply.get('summary', '')}")
+
+    with _opened(os.getcwd(), None, []) as (fds, index, _):
+        reply = ask(state, {**message, "fds": index}, fds, DECIDE_SECONDS + timeout, waiting)
+    credential, output = reply.get("credential_id"), reply.get("output")
+    if reply.get("result") == "unlocked" and isinstance(credential, str) \
+            and isinstance(output, str):
+        return KeySecret(credential, unb64(output))
+    text = reply.get("message")
+    if reply.get("result") in ("refused", "error") and isinstance(text, str):
+        raise BrokerError(text)
+    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+
+
+def slot_answer_from_broker(timeout: float, prompt: Callable[[str], None],
+                            ) -> Callable[[Any, bytes], bytes | None]:
+    """``secrets rotate`` in hardened mode: the broker asks one enrolled key for its
+    hmac-secret answer to a new slot's salt (one touch of that key; None if it gave none)."""
+    def answer(credential: Any, salt: bytes) -> bytes | None:
+        try:
+            secret = unlock_approval(
+                f"shellgate secrets rotate: a vault slot for key {credential.short_id}",
+                ["shellgate", "secrets", "rotate"], (), {credential.credential_id: salt},
+                timeout, prompt)
+        except ShellgateError:
+            return None
+        return secret.output if secret.credential_id == credential.credential_id else None
+
+    return answer
+
+
+def _stream(fd: int) -> int:
+    """A duplicate of standard stream ``fd`` to pass on (/dev/null when it is closed)."""
+    try:
+        return os.dup(fd)
+    except OSError:
+        return os.open(os.devnull, os.O_RDWR)
 
 
 def _unchanged(index: dict[str, Any], fds: list[int], program: str | None) -> None:

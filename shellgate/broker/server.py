@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -84,9 +86,13 @@ def prepare(layout: Layout, test_key: str | None) -> tuple[Service, socket.socke
         raise ConfigError("--test-key needs the broker to be started by root")
     key = check_test_key(test_key, state.broker_uid) if test_key else None
     sock = _systemd_socket()
+    runner = None
     if os.geteuid() == 0:
         if sock is None:
             sock = _bind(layout, state.broker_uid, state.broker_gid)
+        from shellgate.broker.runner import start
+
+        runner = start(layout.runner_user)  # forked while root, then dropped to its user
         _drop(state.broker_uid, state.broker_gid)
     elif os.geteuid() != state.broker_uid:
         raise ConfigError(f"the broker runs as {layout.broker_user} (start it as root or "
@@ -94,7 +100,7 @@ def prepare(layout: Layout, test_key: str | None) -> tuple[Service, socket.socke
     elif sock is None:
         raise ConfigError("started as the broker's user without a socket from systemd")
     state.check_state()
-    service = Service(layout, frozenset({state.uid, 0}), key)
+    service = Service(layout, frozenset({state.uid, 0}), key, runner=runner)
     return service, sock, state
 
 
@@ -126,7 +132,7 @@ def _connection(service: Service, conn: socket.socket) -> None:
             def say(interim: dict[str, Any]) -> None:
                 _reply(conn, interim)
 
-            _reply(conn, handle(service, message, fds, uid, say))
+            _reply(conn, handle(service, message, fds, uid, say, _relay(conn)))
         except ShellgateError as exc:
             _safe_reply(conn, {"result": "error", "message": exc.message})
         except Exception as exc:  # a broker bug refuses the request, never allows it
@@ -138,6 +144,34 @@ def _connection(service: Service, conn: socket.socket) -> None:
             for fd in fds:
                 with contextlib.suppress(OSError):
                     os.close(fd)
+
+
+def _relay(conn: socket.socket) -> Callable[[float], int | None]:
+    """Signals the caller forwards while the broker runs its command: ``relay(t)`` waits
+    up to t seconds; the signal's number, None for none, -1 once the caller is gone."""
+    gone = False
+
+    def relay(seconds: float) -> int | None:
+        nonlocal gone
+        if gone:
+            time.sleep(seconds)
+            return None
+        readable, _, _ = select.select([conn], [], [], seconds)
+        if not readable:
+            return None
+        try:
+            message, extra = protocol.receive(conn, 1024, READ_SECONDS)
+        except ShellgateError:
+            gone = True
+            return -1
+        for fd in extra:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        number = message.get("signal")
+        return number if isinstance(number, int) and not isinstance(number, bool) \
+            and 0 < number < 65 else None
+
+    return relay
 
 
 def _reply(conn: socket.socket, message: dict[str, Any]) -> None:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from shellgate.approve.request import ApprovalRequest
+    from shellgate.broker.runner import Runner
+    from shellgate.broker.sealed import Relay
 
 MAX_ARGV = 4096
 MAX_COMMAND = 512 * 1024
@@ -57,6 +59,8 @@ class Service:
     """A software key file accepted in place of hardware (tests only; see docs)."""
     tickets: TicketBook = field(default_factory=TicketBook)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    runner: Runner | None = None
+    """Starts commands that receive vault secrets, as the runner's user (``runner``)."""
 
     def config(self) -> Config:
         """The root-owned policy (re-read per request: root may change it at any time)."""
@@ -83,6 +87,10 @@ class Inputs:
     redeem: bool
     timeout: float
     surface: str
+    cwd_fd: int = -1
+    stdio: tuple[int, ...] = ()
+    """The caller's stdin, stdout and stderr, when it lets the broker run the command
+    (vault secrets); empty otherwise."""
 
 
 def _fd_path(fd: int) -> str:
@@ -135,13 +143,17 @@ def parse_inputs(message: dict[str, Any], fds: list[int], user: str) -> Inputs:
     program = fd_at(index["program"]) if "program" in index else None
     if kind == "argv" and program is None:
         raise ProtocolError("an argv request must pass the program's descriptor")
+    stdio_index = index.get("stdio", [])
+    if not isinstance(stdio_index, list) or len(stdio_index) not in (0, 3):
+        raise ProtocolError("fds.stdio must list stdin, stdout and stderr")
+    stdio = tuple(fd_at(value) for value in stdio_index)
     timeout = protocol.field(message, "timeout", (int, float), required=False, default=60)
     return Inputs(kind, argv, command or _join(argv), _fd_path(cwd_fd),
                   protocol.field(message, "agent", str, required=False, default="", limit=64),
                   user, files, program, bool(message.get("redeem", False)),
                   float(min(max(timeout, 1), 600)),
                   protocol.field(message, "surface", str, required=False, default="",
-                                 limit=16))
+                                 limit=16), cwd_fd, stdio)
 
 
 def _join(argv: tuple[str, ...]) -> str:
@@ -181,15 +193,24 @@ def _program_entry(inputs: Inputs) -> tuple[tuple[str, str], ...]:
 
 
 def handle(service: Service, message: dict[str, Any], fds: list[int], uid: int,
-           say: Say) -> dict[str, Any]:
+           say: Say, relay: Relay = lambda _: None) -> dict[str, Any]:
     """Answer one request from a peer already checked to be allowed. ``say`` sends an
-    interim message (the touch prompt) before the final reply."""
+    interim message (the touch prompt) before the final reply; ``relay`` waits for a
+    signal the caller forwards while the broker runs its command."""
     op = protocol.field(message, "op", str)
     if op == "ping":
         return {"result": "pong", "user": _user(uid)}
     if op not in protocol.OPS:
         raise ProtocolError(f"unknown op {op!r}")
     inputs = parse_inputs(message, fds, _user(uid))
+    from shellgate.broker import sealed
+
+    if op == "unlock":
+        if uid != 0:
+            return {"result": "refused", "message": "in hardened mode only root manages the "
+                    "vault (`sudo shellgate secrets …`)"}
+        return _refusing(lambda: sealed.unlock(service, message, inputs, say)) or {
+            "result": "refused", "message": "not unlocked"}
     decision = decide(service, inputs)
     reply: dict[str, Any] = {"verdict": decision.verdict, "rules": decision.rule_ids,
                              "reasons": [f.summary for f in decision.findings]}
@@ -197,8 +218,23 @@ def handle(service: Service, message: dict[str, Any], fds: list[int], uid: int,
         return {"result": "decided", **reply}
     from shellgate.broker.approval import approve
 
+    if inputs.stdio and decision.verdict != "deny":
+        ran = _refusing(lambda: sealed.run(service, inputs, decision, message, say, relay,
+                                           _program_entry(inputs)))
+        if ran is not None:
+            return ran | {"rules": decision.rule_ids}
     return approve(service, inputs, decision, lambda: decide(service, inputs),
                    _program_entry(inputs), say) | {"rules": decision.rule_ids}
+
+
+def _refusing(step: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+    """A vault step whose refusal (a locked vault, a program not root's…) is the reply."""
+    try:
+        return step()
+    except ProtocolError:
+        raise
+    except ShellgateError as exc:
+        return {"result": "refused", "message": exc.message}
 
 
 def _user(uid: int) -> str:

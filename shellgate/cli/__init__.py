@@ -91,18 +91,28 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
     except (RuleFileError, ConfigError) as exc:  # the command is refused (126), not misused
         raise ShellgateError(f"{exc.message}; not run") from exc
     data, decision, redecide = decide_argv(list(argv), rules, read_payload_file)
-    from shellgate.vault.service import VaultService
+    from shellgate.guard import vault_service
 
     seconds = timeout or config.approval_timeout
     command, agent = shlex.join(argv), detect_agent()
     program = find_real(argv[0], os.environ.get("PATH"))
+    if config.state:  # hardened: the broker's runner starts it when it gets a secret
+        from shellgate.broker.client import run_sealed
+        from shellgate.guard import _tell
+
+        status = run_sealed(argv=list(argv), program=program, files=[
+            p for p, _ in decision.files], stdin_data=data, agent=agent, timeout=seconds,
+            tell=_tell, requested=list(requested))
+        if status is not None:
+            raise SystemExit(status)
+        exec_real(program, list(argv), data)  # approved, no secret: the file it checked
     from shellgate.vault.leasing import try_lease
 
     leased = try_lease(config, list(argv), decision.verdict, data is not None) \
         if not requested else None
     if leased is not None:  # a live lease ran it: no touch, no value in this process
         raise SystemExit(leased)
-    values, _ = VaultService(config, timeout=seconds, agent=agent).secrets_for_run(
+    values, _ = vault_service(config, timeout=seconds, agent=agent).secrets_for_run(
         list(argv), command, decision, redecide, requested, program)
     if not values:  # a command that receives secrets was approved (and unlocked) above
         guard(config, Ask(command, tuple(argv), redecide, asker=lambda: agent,

@@ -22,12 +22,13 @@ def register(group: click.Group) -> None:
     group.add_command(broker)
 
 
-def _layout(root: str | None, broker_user: str | None) -> Any:
+def _layout(root: str | None, broker_user: str | None, runner_user: str | None) -> Any:
     from shellgate.hardened.layout import Layout
 
+    broker, runner = broker_user or "shellgate-broker", runner_user or "shellgate-run"
     if root:
-        return Layout.under(Path(os.path.abspath(root)), broker_user or "shellgate-broker")
-    return Layout(broker_user=broker_user) if broker_user else Layout()
+        return Layout.under(Path(os.path.abspath(root)), broker, runner)
+    return Layout(broker_user=broker, runner_user=runner)
 
 
 def install_options(command: F) -> F:
@@ -43,7 +44,8 @@ def install_options(command: F) -> F:
                          help="Install and start the broker's units (default: if systemd "
                          "runs here)."),
             click.option("--layout-root", hidden=True, type=click.Path(file_okay=False)),
-            click.option("--broker-user", hidden=True)]):
+            click.option("--broker-user", hidden=True),
+            click.option("--runner-user", hidden=True)]):
         command = option(command)
     return command
 
@@ -53,29 +55,32 @@ def uninstall_options(command: F) -> F:
     for option in reversed([
             click.option("--hardened", is_flag=True, help="As root: remove hardened mode."),
             click.option("--layout-root", hidden=True, type=click.Path(file_okay=False)),
-            click.option("--broker-user", hidden=True)]):
+            click.option("--broker-user", hidden=True),
+            click.option("--runner-user", hidden=True)]):
         command = option(command)
     return command
 
 
 def hardened_install(user: str | None, keys_file: str | None, systemd: bool | None,
-                     layout_root: str | None, broker_user: str | None) -> None:
+                     layout_root: str | None, broker_user: str | None,
+                     runner_user: str | None) -> None:
     """``shellgate install --hardened --user NAME``."""
     from shellgate.install.hardened import SetupError, install
 
     if not user:
         raise SetupError("--hardened needs --user NAME (the user whose agents are guarded)")
-    layout = _layout(layout_root, broker_user)
+    layout = _layout(layout_root, broker_user, runner_user)
     for line in install(layout, user, Path(keys_file) if keys_file else None, systemd):
         click.echo(line)
     click.echo(f"hardened mode installed for {user}; `shellgate doctor` (as {user}) checks it")
 
 
-def hardened_uninstall(layout_root: str | None, broker_user: str | None) -> None:
+def hardened_uninstall(layout_root: str | None, broker_user: str | None,
+                       runner_user: str | None) -> None:
     """``shellgate uninstall --hardened``."""
     from shellgate.install.hardened import uninstall
 
-    for line in uninstall(_layout(layout_root, broker_user), quiet=True):
+    for line in uninstall(_layout(layout_root, broker_user, runner_user), quiet=True):
         click.echo(line)
 
 

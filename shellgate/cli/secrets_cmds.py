@@ -55,12 +55,12 @@ def secrets() -> None:
 def secrets_add(ctx: click.Context, name: str, tools: str, hosts: tuple[str, ...],
                 timeout: float | None) -> None:
     """Seal NAME (value from the terminal or stdin) for --for TOOL[,TOOL…] [--host HOST…]."""
-    from shellgate.vault.service import VaultService
+    from shellgate.guard import vault_service
     from shellgate.vault.store import check_name
 
     check_name(name)
     value = read_value(name)
-    service = VaultService(_config(ctx), timeout=timeout)
+    service = vault_service(_config(ctx), timeout=timeout)
     entry = service.add(name, tools.split(","), list(hosts), value, sys.argv[1:])
     click.echo(f"sealed {entry.describe()}")
 
@@ -69,9 +69,9 @@ def secrets_add(ctx: click.Context, name: str, tools: str, hosts: tuple[str, ...
 @click.pass_context
 def secrets_list(ctx: click.Context) -> None:
     """Names and where each may go; never values."""
-    from shellgate.vault.service import VaultService
+    from shellgate.guard import vault_service
 
-    service = VaultService(_config(ctx))
+    service = vault_service(_config(ctx))
     vault = service.file()
     if vault is None or not vault.entries:
         click.echo("the vault is empty (add one with `shellgate secrets add NAME --for TOOL`)")
@@ -87,9 +87,9 @@ def secrets_list(ctx: click.Context) -> None:
 @click.pass_context
 def secrets_remove(ctx: click.Context, name: str, timeout: float | None) -> None:
     """Remove NAME from the vault (one touch)."""
-    from shellgate.vault.service import VaultService
+    from shellgate.guard import vault_service
 
-    removed = VaultService(_config(ctx), timeout=timeout).remove(name, sys.argv[1:])
+    removed = vault_service(_config(ctx), timeout=timeout).remove(name, sys.argv[1:])
     click.echo(f"removed {removed.name}")
 
 
@@ -100,13 +100,20 @@ def secrets_rotate(ctx: click.Context, timeout: float | None) -> None:
     """New data key; a slot for every enrolled key that can hold one (each new one is
     touched once), none for keys no longer enrolled. Run it after enrolling or removing a
     key."""
-    from shellgate.vault.service import VaultService, slot_answer_from_key
+    from shellgate.guard import vault_service
+    from shellgate.vault.service import slot_answer_from_key
 
     config = _config(ctx)
-    service = VaultService(config, timeout=timeout)
+    service = vault_service(config, timeout=timeout)
     if service.file() is None:
         raise ShellgateError("there is no vault yet; `shellgate secrets add` creates it", 2)
-    report = service.rotate(sys.argv[1:], slot_answer_from_key(config, service.timeout, _tell))
+    if config.state:  # hardened: only the broker can ask the keys
+        from shellgate.broker.client import slot_answer_from_broker
+
+        answer = slot_answer_from_broker(service.timeout, _tell)
+    else:
+        answer = slot_answer_from_key(config, service.timeout, _tell)
+    report = service.rotate(sys.argv[1:], answer)
     click.echo(f"vault generation {report.generation}: {report.slots} key slot(s)")
     for short in report.added:
         click.echo(f"  new slot for key {short}")
@@ -129,11 +136,11 @@ def secrets_unlock(ctx: click.Context, prefixes: tuple[str, ...], hours: float,
     """Open a lease (one touch): allowed commands starting with a listed prefix get their
     secrets without a touch each until it expires or Ctrl-C. Run it in your own terminal;
     gated commands still need their own touch."""
+    from shellgate.guard import vault_service
     from shellgate.vault.leasing import unlock
-    from shellgate.vault.service import VaultService
 
     config = _config(ctx)
-    unlock(config, VaultService(config, timeout=timeout), prefixes, hours, sys.argv[1:])
+    unlock(config, vault_service(config, timeout=timeout), prefixes, hours, sys.argv[1:])
 
 
 def _home(home: str | None) -> Path:
@@ -184,8 +191,8 @@ def secrets_import(ctx: click.Context, where: str, name: str, tools: str,
                    timeout: float | None) -> None:
     """Move a credential `secrets scan` found (FILE:LINE or environment:NAME) into the
     vault, after you confirm, leaving the placeholder shellgate-vault:NAME in its place."""
+    from shellgate.guard import vault_service
     from shellgate.vault.importer import find, replace_in_file
-    from shellgate.vault.service import VaultService
     from shellgate.vault.store import check_name
 
     check_name(name)
@@ -194,7 +201,7 @@ def secrets_import(ctx: click.Context, where: str, name: str, tools: str,
     if not click.confirm(f"move this {finding.provider} credential into the vault as {name} "
                          "and replace it with a placeholder?", default=False, err=True):
         raise ShellgateError("not imported", 1)
-    service = VaultService(_config(ctx), timeout=timeout)
+    service = vault_service(_config(ctx), timeout=timeout)
     entry = service.add(name, tools.split(","), list(hosts), finding.value.encode("utf-8"),
                         sys.argv[1:])
     click.echo(f"sealed {entry.describe()}")

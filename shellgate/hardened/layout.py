@@ -35,14 +35,20 @@ class Layout:
     windsurf_system: Path = Path("/etc/windsurf/hooks.json")
     codex_managed: Path = Path("/etc/codex/requirements.toml")
     broker_user: str = "shellgate-broker"
+    runner_user: str = "shellgate-run"
+    """Runs the commands that receive vault secrets (neither the guarded user nor the
+    broker: ``broker.runner``)."""
+    runner_home: Path = Path("/var/lib/shellgate-run")
+    """The runner's home (its own, 0700): HOME for commands holding secrets."""
 
     @classmethod
-    def under(cls, root: Path, broker_user: str = "shellgate-broker") -> Layout:
+    def under(cls, root: Path, broker_user: str = "shellgate-broker",
+              runner_user: str = "shellgate-run") -> Layout:
         """The default layout with every path moved below ``root`` (tests, staging)."""
         base = cls()
         moved = {f.name: root / str(getattr(base, f.name)).lstrip("/")
                  for f in fields(cls) if isinstance(getattr(base, f.name), Path)}
-        return replace(base, broker_user=broker_user, **moved)
+        return replace(base, broker_user=broker_user, runner_user=runner_user, **moved)
 
     @property
     def venv(self) -> Path:
@@ -80,7 +86,8 @@ class Layout:
         for f in fields(cls):
             value = data.get(f.name)
             if isinstance(value, str) and value:
-                if f.name != "broker_user" and not os.path.isabs(value):
+                user = f.name in ("broker_user", "runner_user")
+                if not user and not os.path.isabs(value):
                     raise ValueError(f"{f.name} must be an absolute path, got {value!r}")
-                values[f.name] = value if f.name == "broker_user" else Path(value)
+                values[f.name] = value if user else Path(value)
         return cls(**values)  # type: ignore[arg-type]

@@ -107,17 +107,17 @@ def _systemd_running() -> bool:
     return os.path.isdir("/run/systemd/system") and shutil.which("systemctl") is not None
 
 
-def _broker_user(manifest: Manifest, layout: Layout) -> pwd.struct_passwd:
+def _system_user(manifest: Manifest, name: str, home: Path, flag: str) -> pwd.struct_passwd:
+    """The system user ``name`` (created, and noted under ``flag`` for uninstall, if new)."""
     try:
-        return pwd.getpwnam(layout.broker_user)
+        return pwd.getpwnam(name)
     except KeyError:
         pass
-    manifest.data["broker_user"] = True
+    manifest.data[flag] = True
     manifest.save()
     subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                    "--home-dir", str(layout.state), "--shell", NOLOGIN, layout.broker_user],
-                   check=True)
-    return pwd.getpwnam(layout.broker_user)
+                    "--home-dir", str(home), "--shell", NOLOGIN, name], check=True)
+    return pwd.getpwnam(name)
 
 
 def _in_venv(layout: Layout, code: str) -> str:
@@ -160,8 +160,14 @@ def _install(manifest: Manifest, layout: Layout, guarded: pwd.struct_passwd,
     from shellgate.install import hardened_venv as venv
 
     lines: list[str] = []
-    broker = _broker_user(manifest, layout)
+    broker = _system_user(manifest, layout.broker_user, layout.state, "broker_user")
     lines.append(f"broker user: {layout.broker_user} (uid {broker.pw_uid})")
+    runner = _system_user(manifest, layout.runner_user, layout.runner_home, "runner_user")
+    if runner.pw_uid in (0, broker.pw_uid, guarded.pw_uid):
+        raise SetupError(f"the runner's user {layout.runner_user} must be a user of its own")
+    _mkdir(manifest, layout.runner_home, runner.pw_uid, runner.pw_gid, 0o700)
+    lines.append(f"runner user (runs commands that receive vault secrets): "
+                 f"{layout.runner_user} (uid {runner.pw_uid})")
     _mkdir(manifest, layout.etc / "patterns")
     _write(manifest, layout.etc / "config.toml", "approval_timeout = 60\n")
     _write(manifest, layout.etc / "keys.json", _keys_text(keys_file))
@@ -293,9 +299,11 @@ def uninstall(layout: Layout, quiet: bool = False) -> list[str]:
         kept.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(kept, kept_audit, mode=0o600)
         lines.append(f"audit trail kept at {kept}")
-    if manifest.data.get("broker_user"):
-        subprocess.run(["userdel", layout.broker_user], check=False, capture_output=quiet)
-        lines.append(f"removed the system user {layout.broker_user}")
+    for flag, name in (("broker_user", layout.broker_user),
+                       ("runner_user", layout.runner_user)):
+        if manifest.data.get(flag):
+            subprocess.run(["userdel", name], check=False, capture_output=quiet)
+            lines.append(f"removed the system user {name}")
     layout.manifest.unlink(missing_ok=True)
     with_etc = layout.etc
     if with_etc.is_dir() and not any(with_etc.iterdir()) \

@@ -31,21 +31,20 @@ WantedBy=sockets.target
 
 
 def service_unit(layout: Layout) -> str:
-    """The broker as its system user; it needs the FIDO hidraw devices (udev group) and
-    writes only its state directory."""
+    """The broker: started by root only to fork the runner as its own user, then it drops
+    to the broker's user itself (``broker.server.prepare``); it needs the FIDO hidraw
+    devices (udev group) and writes only its state directory (the runner its home)."""
     return f"""[Unit]
 Description=shellgate broker: decides, asks the security key, records (hardened mode)
 Requires={SOCKET}
 
 [Service]
 Type=simple
-User={layout.broker_user}
-Group={layout.broker_user}
 ExecStart={layout.venv}/bin/shellgate broker
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=read-only
-ReadWritePaths={layout.state}
+ReadWritePaths={layout.state} {layout.runner_home}
 PrivateTmp=yes
 DeviceAllow=char-hidraw rw
 Restart=on-failure

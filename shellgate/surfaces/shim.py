@@ -98,6 +98,11 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
     from shellgate.guard import decide_argv
 
     data, decision, redecide = decide_argv(argv, rules, _read_file)
+    if sealed and config.state:  # hardened: the broker's runner starts it with the secret
+        status = _broker_runs(argv, real, data, decision, config.approval_timeout)
+        if status is not None:
+            return status
+        _exec(real, argv, data)  # approved without a secret: the file the broker checked
     if sealed:
         from shellgate.vault.leasing import try_lease
 
@@ -121,6 +126,18 @@ def _run(argv: list[str], config_dir: str, shims_dir: str) -> int:
     return REFUSED  # not reached: _exec replaces the process or raises
 
 
+def _broker_runs(argv: list[str], real: str, data: bytes | None, decision: Decision,
+                 timeout: float) -> int | None:
+    """Hardened mode, a tool the vault may hold a secret for (``broker.client.run_sealed``):
+    the exit status of the command the broker ran, or None to exec it here."""
+    from shellgate.broker.client import run_sealed
+    from shellgate.guard import _tell
+    from shellgate.surfaces.procs import detect_agent
+
+    return run_sealed(argv=argv, program=real, files=[p for p, _ in decision.files],
+                      stdin_data=data, agent=detect_agent(), timeout=timeout, tell=_tell)
+
+
 def _vault_names(tool: str, config_dir: str) -> bool:
     """Whether the vault may hold a secret for ``tool`` (a substring check: no JSON parse
     on the fast path). An unreadable vault says yes, so the full path refuses it."""
@@ -139,10 +156,10 @@ def _sealed_values(argv: list[str], config: Config, decision: Decision,
     """The vault secrets this command receives, after the one touch that approves it."""
     import shlex
 
+    from shellgate.guard import vault_service
     from shellgate.surfaces.procs import detect_agent
-    from shellgate.vault.service import VaultService
 
-    service = VaultService(config, agent=detect_agent())
+    service = vault_service(config, agent=detect_agent())
     values, _ = service.secrets_for_run(argv, shlex.join(argv), decision, redecide,
                                         program=program)
     return values

@@ -19,11 +19,12 @@ def vault_report(config: Config) -> list[str]:
     """Doctor lines (``WARNING``/``PROBLEM`` count as problems)."""
     from shellgate.vault import policy
     from shellgate.vault.scan import scan
-    from shellgate.vault.service import VaultService
+    from shellgate.vault.service import vault_path
+    from shellgate.vault.store import load
 
     lines: list[str] = []
     try:
-        vault = VaultService(config).file()
+        vault = load(vault_path(config))
     except ShellgateError as exc:
         return [f"PROBLEM vault: {exc.message}"]
     if vault is None:

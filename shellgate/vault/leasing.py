@@ -34,11 +34,11 @@ def parse_prefixes(items: Sequence[str]) -> list[tuple[str, ...]]:
 def unlock(config: Config, service: VaultService, items: Sequence[str], hours: float,
            argv: list[str]) -> None:
     """One touch, then serve the lease in this process until it expires or Ctrl-C."""
+    from shellgate.audit import trail
     from shellgate.decide import decide
     from shellgate.engine import evaluate_argv
     from shellgate.execute import find_real
     from shellgate.fsutil import read_payload_file
-    from shellgate.guard import _audit
 
     if not 0 < hours <= MAX_HOURS:
         raise VaultError(f"--hours must be between 0 and {MAX_HOURS}")
@@ -73,7 +73,9 @@ def unlock(config: Config, service: VaultService, items: Sequence[str], hours: f
         return None
 
     def record(request: list[str], given: list[str]) -> None:
-        _audit(config, "lease-used", decide([]), shlex.join(request), secrets=given)
+        trail.append(config.audit_path, {
+            "time": int(time.time()), "event": "lease-used", "decision": decide([]).verdict,
+            "command": shlex.join(request), "rules": [], "secrets": given})
 
     print(f"shellgate: lease open for {hours:g} h: "
           + "; ".join(f"{' '.join(p)} (program {pinned[p[0]].path})" for p in prefixes)

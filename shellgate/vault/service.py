@@ -59,26 +59,18 @@ def _secrets_decision(command: str) -> Decision:
     return decide([core_finding("secrets", command)])
 
 
-def _default_approve(config: Config, timeout: float, agent: str) -> ApproveFn:
-    def approve(decision: Decision, command: str, argv: list[str], unlock: Unlock,
-                redecide: Redecide) -> None:
-        from shellgate.guard import Ask, guard
-
-        guard(config, Ask(command, tuple(argv), redecide, asker=lambda: agent, timeout=timeout,
-                          unlock=unlock), decision)
-
-    return approve
-
-
 class VaultService:
     """The vault of one configuration directory."""
 
-    def __init__(self, config: Config, approve: ApproveFn | None = None,
-                 timeout: float | None = None, agent: str = "") -> None:
+    def __init__(self, config: Config, approve: ApproveFn, timeout: float | None = None
+                 ) -> None:
         self.config = config
         self.path = vault_path(config)
+        self.mode = 0o644 if config.state else 0o600
+        """Hardened mode's vault is root's policy, read by the broker's user; it holds no
+        plaintext, and only the broker can ask the keys that open it."""
         self.timeout = timeout or config.approval_timeout
-        self._approve = approve or _default_approve(config, self.timeout, agent)
+        self._approve = approve
 
     def file(self) -> VaultFile | None:
         """The vault file as stored (no key needed), or None."""
@@ -144,7 +136,7 @@ class VaultService:
             f" --host {h}" for h in clean_hosts)
         opened = self.open_approved(command, argv, ((name, tag),))
         entry = opened.put(name, clean_tools, clean_hosts, value)
-        store.save(self.path, opened.sealed())
+        store.save(self.path, opened.sealed(), self.mode)
         return entry
 
     def remove(self, name: str, argv: list[str]) -> Entry:
@@ -157,7 +149,7 @@ class VaultService:
         opened = self.open_approved(f"shellgate secrets remove {name}", argv,
                             ((name, entry.digest()),))
         removed = opened.remove(name)
-        store.save(self.path, opened.sealed())
+        store.save(self.path, opened.sealed(), self.mode)
         return removed
 
     def rotate(self, argv: list[str], slot_answer: Callable[[Credential, bytes], bytes | None],
@@ -186,7 +178,7 @@ class VaultService:
             added.append(credential.short_id)
         opened.rotate()
         vault = opened.sealed()
-        store.save(self.path, vault)
+        store.save(self.path, vault, self.mode)
         return RotateReport(vault.generation, len(vault.slots), tuple(added),
                             tuple(d[:12] for d in dropped), tuple(missing))
 
@@ -227,7 +219,8 @@ class VaultService:
 
 def slot_answer_from_key(config: Config, timeout: float, prompt: Callable[[str], None],
                          ) -> Callable[[Credential, bytes], bytes | None]:
-    """Ask one enrolled key (plugged in) for its hmac-secret answer to a new slot's salt."""
+    """Ask one enrolled key (plugged in) for its hmac-secret answer to a new slot's salt
+    (in hardened mode ``broker.client.slot_answer_from_broker`` instead)."""
     def answer(credential: Credential, salt: bytes) -> bytes | None:
         from shellgate.approve import fido
 

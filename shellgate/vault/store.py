@@ -161,11 +161,11 @@ def _entry(item: dict[str, Any]) -> Entry:
                  _text(item, "box"), created)
 
 
-def save(path: Path, vault: VaultFile) -> None:
-    """Write the vault atomically, mode 0600."""
+def save(path: Path, vault: VaultFile, mode: int = 0o600) -> None:
+    """Write the vault atomically (mode 0600 unless told: hardened mode's is 0644)."""
     data = json.loads(vault.body())
     data["mac"] = vault.mac
-    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=mode)
 
 
 def check_name(name: str) -> str:

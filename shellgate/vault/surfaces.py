@@ -51,12 +51,18 @@ INSTALL_MANIFEST = "install.json"
 directly because the installer itself reports on the vault)."""
 
 
-def installed_shim(config_dir: Path) -> Callable[[str], bool]:
-    """Whether ``shellgate install`` wrote a shim for a tool (and it is still there)."""
+def installed_shim(config_dir: Path, hardened_shims: str = "") -> Callable[[str], bool]:
+    """Whether ``shellgate install`` wrote a shim for a tool (and it is still there). In
+    hardened mode (``hardened_shims``: the root-owned shims directory every login shell
+    of the guarded user puts first) a shim there counts."""
     try:
-        manifest = json.loads((config_dir / INSTALL_MANIFEST).read_text(encoding="utf-8"))
-        shims_dir = str(manifest["shims_dir"])
-        tools = {str(t) for t in manifest.get("tools", [])}
+        if hardened_shims:
+            shims_dir = hardened_shims
+            tools = set(os.listdir(shims_dir))
+        else:
+            manifest = json.loads((config_dir / INSTALL_MANIFEST).read_text(encoding="utf-8"))
+            shims_dir = str(manifest["shims_dir"])
+            tools = {str(t) for t in manifest.get("tools", [])}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         shims_dir, tools = "", set()
 

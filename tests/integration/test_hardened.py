@@ -18,119 +18,24 @@ import pwd
 import shutil
 import stat
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from shellgate.hardened.layout import Layout
+from tests.integration.hardened_env import SHELLGATE, Env, _root, installed
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("git"),
     reason="needs root, useradd and git (CI runs as root)")
 
-SHELLGATE = str(Path(sys.executable).parent / "shellgate")
-
-
-@dataclass
-class Env:
-    root: Path
-    layout: Layout
-    user: str
-    home: Path
-    key: Path
-    broker: subprocess.Popen[bytes]
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {"HOME": str(self.home), "LANG": "C.UTF-8", "USER": self.user,
-                "PATH": f"{self.layout.shims}:{self.layout.bin}:/usr/bin:/bin", **extra}
-
-    def run(self, argv: list[str], stdin: str | None = None, **extra: str) \
-            -> subprocess.CompletedProcess[str]:
-        """Run as the guarded user, in its home."""
-        return subprocess.run(argv, user=self.user, group=self.user, extra_groups=[],
-                              env=self.env(**extra), cwd=self.home, input=stdin,
-                              capture_output=True, text=True, timeout=120, check=False)
-
-    def sh(self, script: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return self.run(["/bin/sh", "-c", script], **extra)
-
-    def set_touch(self, touch: bool) -> None:
-        state = json.loads(self.key.read_text())
-        state["touch"] = touch
-        self.key.write_text(json.dumps(state))
-
-    def audit(self) -> list[dict[str, object]]:
-        text = (self.layout.state / "audit.jsonl").read_text()
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def _root(argv: list[str]) -> None:
-    subprocess.run(argv, check=True, capture_output=True)
-
-
-def _enrol_test_key(root: Path, layout: Layout, broker_user: str) -> Path:
-    scratch = root / "enrol"
-    scratch.mkdir()
-    _root([SHELLGATE, "--config", str(scratch), "enroll", "--soft", str(scratch / "key.json"),
-           "--label", "hardened-test"])
-    keydir = root / "testkey"
-    keydir.mkdir(mode=0o700)
-    key = keydir / "key.json"
-    shutil.copy(scratch / "key.json", key)
-    store = json.loads((scratch / "keys.json").read_text())
-    for credential in store["credentials"]:
-        credential["soft_file"] = str(key)
-    (layout.etc / "keys.json").write_text(json.dumps(store))  # root's, 0644 already
-    shutil.chown(keydir, broker_user, broker_user)
-    shutil.chown(key, broker_user, broker_user)
-    key.chmod(0o600)
-    shutil.rmtree(scratch)
-    return key
-
 
 @pytest.fixture(scope="module")
 def hardened() -> Iterator[Env]:
-    tag = f"{os.getpid() % 100000}"
-    user, broker_user = f"sgt{tag}", f"sgb{tag}"
-    root = Path(tempfile.mkdtemp(prefix="sg-hardened-", dir="/tmp"))
-    root.chmod(0o755)
-    layout = Layout.under(root, broker_user)
-    _root(["useradd", "-m", "-s", "/bin/sh", user])
-    broker: subprocess.Popen[bytes] | None = None
-    try:
-        done = subprocess.run([SHELLGATE, "install", "--hardened", "--user", user,
-                               "--layout-root", str(root), "--broker-user", broker_user,
-                               "--no-systemd"], capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
-        (layout.etc / "config.toml").write_text("approval_timeout = 4\n")
-        key = _enrol_test_key(root, layout, broker_user)
-        broker = subprocess.Popen([str(layout.venv / "bin" / "shellgate"), "broker",
-                                   "--test-key", str(key)], stderr=subprocess.PIPE, cwd="/")
-        for _ in range(200):
-            if layout.socket.exists():
-                break
-            assert broker.poll() is None, broker.stderr.read() if broker.stderr else ""
-            time.sleep(0.05)
-        home = Path(pwd.getpwnam(user).pw_dir)
-        yield Env(root, layout, user, home, key, broker)
-    finally:
-        if broker is not None:
-            broker.terminate()
-            broker.wait(10)
-        if layout.manifest.exists():
-            subprocess.run([SHELLGATE, "uninstall", "--hardened", "--layout-root", str(root),
-                            "--broker-user", broker_user], capture_output=True, check=False)
-        subprocess.run(["userdel", "-r", user], capture_output=True, check=False)
-        shutil.rmtree(root, ignore_errors=True)
-    with pytest.raises(KeyError):
-        pwd.getpwnam(broker_user)  # uninstall removed the system user it created
-    with pytest.raises(KeyError):
-        pwd.getpwnam(user)
+    with installed() as env:
+        yield env
 
 
 def _site(env: Env) -> Path:
@@ -324,10 +229,10 @@ def test_doctor_reports_each_agent_and_the_broker(hardened):
 
 def test_uninstall_restores_everything_byte_for_byte():
     tag = f"{os.getpid() % 100000}"
-    user, broker_user = f"sgu{tag}", f"sgc{tag}"
+    user, broker_user, runner_user = f"sgu{tag}", f"sgc{tag}", f"sgs{tag}"
     root = Path(tempfile.mkdtemp(prefix="sg-uninstall-", dir="/tmp"))
     root.chmod(0o755)
-    layout = Layout.under(root, broker_user)
+    layout = Layout.under(root, broker_user, runner_user)
     layout.claude_managed.parent.mkdir(parents=True)
     original = b'{ "permissions":{"deny":["Bash(curl:*)"]} }\n'
     layout.claude_managed.write_bytes(original)
@@ -336,24 +241,26 @@ def test_uninstall_restores_everything_byte_for_byte():
     _root(["useradd", "-m", user])
     try:
         argv = [SHELLGATE, "install", "--hardened", "--user", user, "--layout-root", str(root),
-                "--broker-user", broker_user, "--no-systemd"]
+                "--broker-user", broker_user, "--runner-user", runner_user, "--no-systemd"]
         first = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert first.returncode == 0, first.stderr
         assert b"shellgate.hooks" in layout.claude_managed.read_bytes()
         again = subprocess.run(argv, capture_output=True, text=True, check=False)
         assert again.returncode == 2 and "already installed" in again.stderr
         done = subprocess.run([SHELLGATE, "uninstall", "--hardened", "--layout-root",
-                               str(root), "--broker-user", broker_user],
-                              capture_output=True, text=True, check=False)
+                               str(root), "--broker-user", broker_user, "--runner-user",
+                               runner_user], capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
         assert layout.claude_managed.read_bytes() == original
         assert stat.S_IMODE(layout.claude_managed.stat().st_mode) == 0o640
         assert sorted(str(p.relative_to(root)) for p in root.rglob("*")) == before
-        with pytest.raises(KeyError):
-            pwd.getpwnam(broker_user)
+        for made in (broker_user, runner_user):
+            with pytest.raises(KeyError):
+                pwd.getpwnam(made)
     finally:
         subprocess.run(["userdel", "-r", user], capture_output=True, check=False)
-        subprocess.run(["userdel", broker_user], capture_output=True, check=False)
+        for made in (broker_user, runner_user):
+            subprocess.run(["userdel", made], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -189,7 +189,13 @@ def _sealed(command: str, load: Callable[[], Config]) -> str | None:
         return None  # no vault: nothing to deliver (one stat on the hook's fast path)
     from shellgate.vault.surfaces import hook_refusal, installed_shim
 
-    return hook_refusal(command, config.directory, installed_shim(config.directory))
+    shims = ""
+    if config.state:
+        from shellgate.hardened.state import detect
+
+        state = detect()
+        shims = str(state.layout.shims) if state else ""
+    return hook_refusal(command, config.directory, installed_shim(config.directory, shims))
 
 
 def _approve(request: HookRequest, decision: Decision, config: Config,

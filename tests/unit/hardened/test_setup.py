@@ -52,8 +52,10 @@ def test_marker_round_trips_the_layout(tmp_path):
 
 def test_units_name_the_layout(tmp_path):
     layout = Layout.under(tmp_path, "sgb")
-    assert f"User={layout.broker_user}" in service_unit(layout)
-    assert f"ReadWritePaths={layout.state}" in service_unit(layout)
+    unit = service_unit(layout)
+    # started by root, which forks the runner and drops to the broker's user in code
+    assert "User=" not in unit and "NoNewPrivileges=yes" in unit
+    assert f"ReadWritePaths={layout.state} {layout.runner_home}" in unit
     assert 'GROUP="sgb"' in udev_rule(layout)
     assert str(layout.shims) in profile_snippet(layout, "dev")
 

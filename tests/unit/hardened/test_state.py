@@ -138,9 +138,10 @@ def test_writable_parent_directory_refuses(tmp_path):
 
 
 def test_layout_under_moves_every_path(tmp_path):
-    layout = Layout.under(tmp_path, "sgb")
+    layout = Layout.under(tmp_path, "sgb", "sgr")
+    assert (layout.broker_user, layout.runner_user) == ("sgb", "sgr")
     for name, value in layout.as_dict().items():
-        if name != "broker_user":
+        if name not in ("broker_user", "runner_user"):
             assert value.startswith(str(tmp_path) + "/"), name
     assert Layout.from_dict(dict(layout.as_dict())) == layout
     with pytest.raises(ValueError, match="absolute"):

@@ -12,6 +12,7 @@ from shellgate.config import Config
 from shellgate.engine import evaluate_argv
 from shellgate.errors import ShellgateError
 from shellgate.fsutil import read_payload_file
+from shellgate.guard import vault_service
 from shellgate.install.keys import enroll
 from shellgate.values import Decision
 from shellgate.vault.service import VaultService, slot_answer_from_key
@@ -70,7 +71,7 @@ def everything_on_disk(root: Path) -> bytes:
 
 def test_add_seals_the_value_and_an_allowed_command_gets_it(config: Config, key: Path,
                                                             tmp_path: Path) -> None:
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     entry = service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["secrets", "add"])
     assert entry.tools == ("railway",)
     assert VALUE.encode() not in everything_on_disk(tmp_path)
@@ -81,7 +82,7 @@ def test_add_seals_the_value_and_an_allowed_command_gets_it(config: Config, key:
 
 
 def test_a_command_the_policy_does_not_name_gets_nothing(config: Config, key: Path) -> None:
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["secrets", "add"])
     assert run_secrets(service, ["env"], config) == {}
     with pytest.raises(VaultError, match="may only go to railway"):
@@ -89,7 +90,7 @@ def test_a_command_the_policy_does_not_name_gets_nothing(config: Config, key: Pa
 
 
 def test_http_client_only_to_its_hosts(config: Config, key: Path) -> None:
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     with pytest.raises(VaultError, match="--host"):
         service.add("RAILWAY_TOKEN", ["railway", "curl"], [], VALUE.encode(), ["add"])
     service.add("RAILWAY_TOKEN", ["railway", "curl"], ["backboard.railway.app"],
@@ -105,11 +106,11 @@ def test_http_client_only_to_its_hosts(config: Config, key: Path) -> None:
 def test_untouched_key_refuses_and_leaks_nothing(config: Config, key: Path,
                                                  tmp_path: Path,
                                                  capfd: pytest.CaptureFixture[str]) -> None:
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])
     set_touch(key, False)
     with pytest.raises(ShellgateError) as caught:
-        VaultService(config, timeout=1).secrets_for_run(
+        vault_service(config, timeout=1).secrets_for_run(
             ["railway", "status"], "railway status", decision_for(["railway", "status"], config),
             lambda: decision_for(["railway", "status"], config),
             program=program(config, "railway"))
@@ -120,7 +121,7 @@ def test_untouched_key_refuses_and_leaks_nothing(config: Config, key: Path,
 
 
 def test_tampered_policy_or_file_is_refused(config: Config, key: Path) -> None:
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])
     path = config.directory / "vault.json"
     data = json.loads(path.read_text())
@@ -135,7 +136,7 @@ def test_rotate_gives_a_second_key_a_slot_and_revoking_the_first(config: Config,
                                                                  tmp_path: Path) -> None:
     from shellgate.install.keys import remove
 
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])
     service.add("AWS_SECRET_ACCESS_KEY", ["aws"], [], b"aws-value-1234567890", ["add"])
     enroll(config, "soft two", str(tmp_path / "two.json"), 5, ["enroll"])
@@ -161,12 +162,12 @@ def test_no_hmac_key_cannot_create_a_vault(config: Config, tmp_path: Path) -> No
     credential = enroll(config, "plain", str(path), 5, ["enroll"])
     assert not credential.hmac_secret
     with pytest.raises(VaultError, match="no enrolled key can hold a vault slot"):
-        VaultService(config, timeout=5).add("X", ["railway"], [], b"v", ["add"])
+        vault_service(config, timeout=5).add("X", ["railway"], [], b"v", ["add"])
 
 
 def test_the_program_must_be_the_tool_and_safe_from_other_users(config: Config, key: Path,
                                                                 tmp_path: Path) -> None:
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])
     argv = ["railway", "status"]
     decision = decision_for(argv, config)
@@ -198,7 +199,7 @@ def test_no_value_in_reprs_or_tracebacks(config: Config, key: Path) -> None:
     from shellgate.approve.request import Unlock
     from shellgate.vault import unlocked
 
-    service = VaultService(config, timeout=5)
+    service = vault_service(config, timeout=5)
     service.add("RAILWAY_TOKEN", ["railway"], [], VALUE.encode(), ["add"])
     vault = service.file()
     assert vault is not None

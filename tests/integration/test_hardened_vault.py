@@ -1,0 +1,213 @@
+"""The vault in hardened mode, end to end as root for throwaway users: root seals a secret
+(the broker asks the key); the guarded user's `railway` through its shim gets it only
+after one touch, in a process the runner starts as its own user — the guarded user's
+processes never hold the value, its environment cannot steer the command, and the
+command's exit status, output and signals are the caller's. See docs/hardened-mode.md
+"Vault secrets".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.hardened_env import Env, installed
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("git"),
+    reason="needs root, useradd and git (CI runs as root)")
+
+VALUE = "rw-tok-" + "5f0e1c9a" * 4
+DIGEST = hashlib.sha256(VALUE.encode()).hexdigest()
+
+# A stand-in for the Railway CLI: says who runs it and what it received, never the value.
+STUB = """#!/bin/sh
+echo "user=$(id -un)"
+if [ -n "$RAILWAY_TOKEN" ]; then
+  printf 'token=%s\\n' "$(printf %s "$RAILWAY_TOKEN" | sha256sum | cut -c1-64)"
+else
+  echo token=none
+fi
+echo "home=$HOME steer=${RAILWAY_API_URL:-unset} preload=${LD_PRELOAD:-unset}"
+echo "cwd=$(pwd) args=$*"
+case "$1" in
+  sleep) echo ready; sleep "$2" ;;
+  read) read -r line; echo "stdin=$line" ;;
+  fail) echo "to stderr" >&2; exit 7 ;;
+esac
+"""
+
+
+@pytest.fixture(scope="module")
+def vault() -> Iterator[Env]:
+    with installed(f"{os.getpid() % 100000 + 1}") as env:
+        tools = env.root / "tools"
+        tools.mkdir(mode=0o755)
+        (tools / "railway").write_text(STUB)
+        (tools / "railway").chmod(0o755)
+        # root's own shellgate is the installed one (personal mode for root otherwise)
+        done = subprocess.run([str(env.layout.bin / "shellgate"), "secrets", "add",
+                               "RAILWAY_TOKEN", "--for", "railway"], input=VALUE,
+                              capture_output=True, text=True, timeout=120, check=False,
+                              cwd="/")
+        assert done.returncode == 0, done.stdout + done.stderr
+        yield env
+
+
+def _railway(env: Env, *args: str, stdin: str | None = None, **extra: str) \
+        -> subprocess.CompletedProcess[str]:
+    path = f"{env.layout.shims}:{env.root / 'tools'}:/usr/bin:/bin"
+    return env.run(["railway", *args], stdin=stdin, PATH=path, **extra)
+
+
+def _everything_written(env: Env, *outputs: str) -> str:
+    texts = list(outputs)
+    for path in (env.layout.etc / "vault.json", env.layout.state / "audit.jsonl"):
+        texts.append(path.read_text(errors="replace"))
+    return "\n".join(texts)
+
+
+def test_root_seals_it_in_the_policy_without_plaintext(vault):
+    path = vault.layout.etc / "vault.json"
+    st = path.stat()
+    assert st.st_uid == 0 and st.st_mode & 0o777 == 0o644
+    assert VALUE not in path.read_text()
+    listed = vault.run(["shellgate", "secrets", "list"])
+    assert listed.returncode == 0 and "RAILWAY_TOKEN" in listed.stdout
+    assert VALUE not in listed.stdout
+
+
+def test_only_root_manages_the_vault(vault):
+    done = vault.run(["shellgate", "secrets", "add", "OTHER", "--for", "railway"],
+                     stdin="x" * 20)
+    assert done.returncode != 0
+    assert "only root manages the vault" in done.stderr
+
+
+def test_one_touch_runs_it_as_the_runner_with_the_secret(vault):
+    vault.set_touch(True)
+    done = _railway(vault, "status", "--json", RAILWAY_API_URL="https://evil.example",
+                    LD_PRELOAD="/tmp/evil.so", LANG="C.UTF-8")
+    assert done.returncode == 0, done.stderr
+    runner = vault.layout.runner_user
+    assert f"user={runner}" in done.stdout
+    assert f"token={DIGEST}" in done.stdout
+    # the caller's environment cannot steer it; its home is the runner's; cwd is the caller's
+    assert "steer=unset preload=unset" in done.stdout
+    assert f"home={vault.layout.runner_home}" in done.stdout
+    assert f"cwd={vault.home} args=status --json" in done.stdout
+    assert "RAILWAY_TOKEN" in done.stderr  # the prompt named the secret it gives
+    assert VALUE not in _everything_written(vault, done.stdout, done.stderr)
+    ran = [r for r in vault.audit() if r.get("event") == "ran"]
+    assert ran and ran[-1]["secrets"][0]["name"] == "RAILWAY_TOKEN"
+    assert ran[-1]["status"] == 0
+
+
+def test_exit_status_stderr_and_stdin_are_the_callers(vault):
+    vault.set_touch(True)
+    failed = _railway(vault, "fail")
+    assert failed.returncode == 7 and "to stderr" in failed.stderr
+    read = _railway(vault, "read", stdin="hello from the pipe\n")
+    assert read.returncode == 0 and "stdin=hello from the pipe" in read.stdout
+
+
+def test_untouched_it_is_refused_and_the_value_is_nowhere(vault):
+    vault.set_touch(False)
+    try:
+        done = _railway(vault, "status")
+    finally:
+        vault.set_touch(True)
+    assert done.returncode == 126
+    assert "token=" not in done.stdout
+    assert VALUE not in _everything_written(vault, done.stdout, done.stderr)
+
+
+def test_a_program_the_user_can_replace_gets_nothing(vault):
+    mine = vault.home / "bin"
+    mine.mkdir(exist_ok=True)
+    shutil.chown(mine, vault.user, vault.user)
+    fake = mine / "railway"
+    fake.write_text(STUB)
+    fake.chmod(0o755)
+    shutil.chown(fake, vault.user, vault.user)
+    path = f"{vault.layout.shims}:{mine}:{vault.root / 'tools'}:/usr/bin:/bin"
+    done = vault.run(["railway", "status"], PATH=path)
+    assert done.returncode == 126
+    assert "must be root's alone" in done.stderr
+    assert "token=" not in done.stdout
+
+
+def _environ_holding(value: bytes) -> dict[int, int]:
+    """pid → uid of every process whose environment holds ``value`` (read as root)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if value in (entry / "environ").read_bytes():
+                found[int(entry.name)] = (entry / "environ").stat().st_uid
+        except OSError:
+            continue
+    return found
+
+
+def test_no_process_of_the_user_ever_holds_the_value(vault):
+    vault.set_touch(True)
+    path = f"{vault.layout.shims}:{vault.root / 'tools'}:/usr/bin:/bin"
+    proc = subprocess.Popen(["railway", "sleep", "3"], user=vault.user, group=vault.user,
+                            extra_groups=[], env=vault.env(PATH=path), cwd=vault.home,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip() == "ready":
+                break
+        holders = _environ_holding(VALUE.encode())
+        user_uid = pwd.getpwnam(vault.user).pw_uid
+        runner_uid = pwd.getpwnam(vault.layout.runner_user).pw_uid
+        assert holders, "the command itself holds it: the scan must see that"
+        assert set(holders.values()) == {runner_uid}
+        assert user_uid not in holders.values()
+        # the guarded user cannot read the command's environment either
+        pid = next(iter(holders))
+        peek = vault.run(["/bin/sh", "-c", f"cat /proc/{pid}/environ"])
+        assert VALUE not in peek.stdout
+        assert peek.returncode != 0
+    finally:
+        proc.wait(30)
+    assert proc.returncode == 0
+
+
+def test_a_signal_to_the_caller_reaches_the_command(vault):
+    vault.set_touch(True)
+    path = f"{vault.layout.shims}:{vault.root / 'tools'}:/usr/bin:/bin"
+    proc = subprocess.Popen(["railway", "sleep", "30"], user=vault.user, group=vault.user,
+                            extra_groups=[], env=vault.env(PATH=path), cwd=vault.home,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == "ready":
+            break
+    started = time.monotonic()
+    proc.terminate()
+    proc.wait(20)
+    assert time.monotonic() - started < 15
+    assert proc.returncode == 128 + 15  # the command died of the TERM it was passed
+    time.sleep(0.5)
+    assert not _environ_holding(VALUE.encode())  # nothing left holding the secret
+
+
+def test_the_audit_trail_names_secrets_and_never_values(vault):
+    records = vault.audit()
+    assert any(r.get("event") == "ran" for r in records)
+    text = json.dumps(records)
+    assert VALUE not in text and "RAILWAY_TOKEN" in text

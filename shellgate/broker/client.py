@@ -331,6 +331,55 @@ def slot_answer_from_broker(timeout: float, prompt: Callable[[str], None],
     return answer
 
 
+def open_lease(prefixes: list[list[str]], hours: float, programs: dict[str, str],
+               timeout: float, tell: Callable[[str], None]) -> dict[str, Any]:
+    """``secrets unlock`` in hardened mode: the broker asks one touch and keeps the listed
+    tools' secrets for allowed commands with those prefixes (``broker.leases``)."""
+    from shellgate.hardened.state import detect
+
+    state = detect()
+    if state is None:
+        raise BrokerError("hardened mode changed while deciding; not run")
+    command = "shellgate secrets unlock"
+    message = {"op": "lease", "kind": "script", "command": command, "argv": [],
+               "timeout": timeout, "hours": hours, "prefixes": prefixes,
+               "programs": programs}
+
+    def waiting(reply: dict[str, Any]) -> None:
+        names = ", ".join(reply.get("secrets") or [])
+        tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: a lease of "
+             f"{names} for {' | '.join(' '.join(p) for p in prefixes)} ({hours:g} h; "
+             f"programs {', '.join(programs.values())})")
+
+    files = list(programs.values())
+    with _opened(os.getcwd(), None, files) as (fds, index, _):
+        index["files"] = {f"program:{tool}": index["files"][path]
+                          for tool, path in programs.items() if path in index["files"]}
+        reply = ask(state, {**message, "fds": index}, fds, DECIDE_SECONDS + timeout, waiting)
+    if reply.get("result") == "leased":
+        return reply
+    text = reply.get("message")
+    if reply.get("result") in ("refused", "error") and isinstance(text, str):
+        raise BrokerError(text)
+    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+
+
+def end_lease() -> int:
+    """``secrets lock`` in hardened mode: end this user's leases; how many there were."""
+    from shellgate.hardened.state import detect
+
+    state = detect()
+    if state is None:
+        raise BrokerError("hardened mode changed; nothing done")
+    with _opened(os.getcwd(), None, []) as (fds, index, _):
+        reply = ask(state, {"op": "lease-end", "kind": "script", "command": "shellgate "
+                            "secrets lock", "fds": index}, fds, DECIDE_SECONDS)
+    count = reply.get("count")
+    if reply.get("result") != "ended" or not isinstance(count, int):
+        raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+    return count
+
+
 def _stream(fd: int) -> int:
     """A duplicate of standard stream ``fd`` to pass on (/dev/null when it is closed)."""
     try:

@@ -21,7 +21,7 @@ MAX_REQUEST = 1024 * 1024
 MAX_REPLY = 256 * 1024
 MAX_FDS = 32
 """The working directory, the program and at most 30 payload files."""
-OPS = ("ping", "decide", "approve", "unlock")
+OPS = ("ping", "decide", "approve", "unlock", "lease", "lease-end")
 _HEADER = struct.Struct(">I")
 
 

@@ -121,10 +121,18 @@ def run(service: Service, inputs: Inputs, decision: Decision, message: dict[str,
                             "to reinstall hardened mode; not run")
     path = protocol.field(message, "program_path", str, limit=4096)
     real = check_program(path, inputs.program, inputs.argv)
+    leased = service.leases.values_for(inputs.user, argv, inputs.program) \
+        if decision.verdict == "allow" and not requested else None
+    if leased:  # a secret root removed since the lease opened is not given any more
+        current = {e.name for e in vault.entries}
+        leased = {k: v for k, v in leased.items() if k in current}
     if not runner.lock.acquire(blocking=False):
         raise SealedRefusal("another command with vault secrets is running (one at a time "
                             "in hardened mode); try again when it ends; not run")
     try:
+        if leased:  # an allowed routine command under a live lease: no touch
+            return _start(service, runner, inputs, decision, message, say, relay, leased,
+                          "lease-used")
         return _run_locked(service, runner, inputs, decision, message, say, relay,
                            program, path or real, requested)
     finally:
@@ -135,27 +143,36 @@ def _run_locked(service: Service, runner: Runner, inputs: Inputs, decision: Deci
                 message: dict[str, Any], say: Say, relay: Relay,
                 program: tuple[tuple[str, str], ...], path: str,
                 requested: list[str]) -> dict[str, Any]:
-    from shellgate.broker.approval import _record
-    from shellgate.broker.runner import child_environment
     from shellgate.broker.service import decide
-    from shellgate.vault.service import digest_names
 
     vault = _vault_service(service, inputs, say, program)
     values, _ = vault.secrets_for_run(list(inputs.argv), inputs.command, decision,
                                       lambda: decide(service, inputs), requested, path)
     if not values:  # chosen above, so the vault changed meanwhile: refuse, never drop
         raise SealedRefusal("the vault changed while the key was asked; not run")
+    return _start(service, runner, inputs, decision, message, say, relay, values, "ran")
+
+
+def _start(service: Service, runner: Runner, inputs: Inputs, decision: Decision,
+           message: dict[str, Any], say: Say, relay: Relay, values: dict[str, str],
+           event: str) -> dict[str, Any]:
+    """Hand the command and its secrets to the runner; record names and digests."""
+    from shellgate.broker.approval import _record
+    from shellgate.broker.runner import child_environment
+    from shellgate.vault.service import digest_names
+
     caller_env = protocol.field(message, "env", dict, required=False, default={},
                                 limit=256)
     env = child_environment({str(k): str(v) for k, v in caller_env.items()})
     program_fd = inputs.program
     if program_fd is None:
         raise SealedRefusal("no program was passed; not run")
-    given = [e for e in vault.entries() if e.name in values]
+    vault = load_vault(service)
+    given = [e for e in (vault.entries if vault else ()) if e.name in values]
     status = runner.run(list(inputs.argv), env, values,
-                                [program_fd, inputs.cwd_fd, *inputs.stdio], relay,
-                                lambda: say({"result": "started"}))
-    _record(service, "ran", decision, inputs.command, user=inputs.user,
+                        [program_fd, inputs.cwd_fd, *inputs.stdio], relay,
+                        lambda: say({"result": "started"}))
+    _record(service, event, decision, inputs.command, user=inputs.user,
             secrets=digest_names(given), status=status)
     return {"result": "exited", "status": status}
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from shellgate.approve.request import ApprovalRequest
+    from shellgate.broker.leases import LeaseBook
     from shellgate.broker.runner import Runner
     from shellgate.broker.sealed import Relay
 
@@ -61,6 +62,8 @@ class Service:
     lock: threading.Lock = field(default_factory=threading.Lock)
     runner: Runner | None = None
     """Starts commands that receive vault secrets, as the runner's user (``runner``)."""
+    leases: LeaseBook = field(default_factory=lambda: _lease_book())
+    """Open leases (``broker.leases``): memory only."""
 
     def config(self) -> Config:
         """The root-owned policy (re-read per request: root may change it at any time)."""
@@ -211,6 +214,13 @@ def handle(service: Service, message: dict[str, Any], fds: list[int], uid: int,
                     "vault (`sudo shellgate secrets …`)"}
         return _refusing(lambda: sealed.unlock(service, message, inputs, say)) or {
             "result": "refused", "message": "not unlocked"}
+    if op in ("lease", "lease-end"):
+        from shellgate.broker import leases
+
+        if op == "lease-end":
+            return {"result": "ended", "count": service.leases.end(inputs.user)}
+        return _refusing(lambda: leases.open_lease(service, message, inputs, say)) or {
+            "result": "refused", "message": "no lease"}
     decision = decide(service, inputs)
     reply: dict[str, Any] = {"verdict": decision.verdict, "rules": decision.rule_ids,
                              "reasons": [f.summary for f in decision.findings]}
@@ -225,6 +235,12 @@ def handle(service: Service, message: dict[str, Any], fds: list[int], uid: int,
             return ran | {"rules": decision.rule_ids}
     return approve(service, inputs, decision, lambda: decide(service, inputs),
                    _program_entry(inputs), say) | {"rules": decision.rule_ids}
+
+
+def _lease_book() -> LeaseBook:
+    from shellgate.broker.leases import LeaseBook
+
+    return LeaseBook()
 
 
 def _refusing(step: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:

@@ -137,10 +137,39 @@ def secrets_unlock(ctx: click.Context, prefixes: tuple[str, ...], hours: float,
     secrets without a touch each until it expires or Ctrl-C. Run it in your own terminal;
     gated commands still need their own touch."""
     from shellgate.guard import vault_service
-    from shellgate.vault.leasing import unlock
+    from shellgate.vault.leasing import parse_prefixes, unlock
 
     config = _config(ctx)
+    if config.state:  # hardened: the broker holds the lease; this returns at once
+        import time
+
+        from shellgate.broker.client import open_lease
+        from shellgate.execute import find_program
+        from shellgate.guard import _tell
+
+        words = parse_prefixes(prefixes)
+        programs = {w[0]: find_program(w[0]) for w in words}  # as a shim would find it
+        reply = open_lease([list(w) for w in words], hours, programs,
+                           timeout or config.approval_timeout, _tell)
+        until = time.strftime("%H:%M", time.localtime(int(reply["until"])))
+        click.echo(f"lease open until {until} for {', '.join(reply.get('secrets', []))}; "
+                   "`shellgate secrets lock` ends it")
+        return
     unlock(config, vault_service(config, timeout=timeout), prefixes, hours, sys.argv[1:])
+
+
+@secrets.command("lock")
+@click.pass_context
+def secrets_lock(ctx: click.Context) -> None:
+    """End your leases now (hardened mode; in personal mode press Ctrl-C in the terminal
+    that holds the lease)."""
+    config = _config(ctx)
+    if not config.state:
+        raise ShellgateError("in personal mode a lease lives in the terminal that opened it: "
+                             "press Ctrl-C there", 2)
+    from shellgate.broker.client import end_lease
+
+    click.echo(f"{end_lease()} lease(s) ended")
 
 
 def _home(home: str | None) -> Path:

@@ -211,3 +211,40 @@ def test_the_audit_trail_names_secrets_and_never_values(vault):
     assert any(r.get("event") == "ran" for r in records)
     text = json.dumps(records)
     assert VALUE not in text and "RAILWAY_TOKEN" in text
+
+
+def test_a_lease_runs_routine_commands_without_a_touch_until_locked(vault):
+    path = f"{vault.layout.shims}:{vault.layout.bin}:{vault.root / 'tools'}:/usr/bin:/bin"
+    vault.set_touch(True)
+    opened = vault.run(["shellgate", "secrets", "unlock", "--for", "railway status",
+                        "--hours", "1"], PATH=path)
+    assert opened.returncode == 0, opened.stderr
+    assert "RAILWAY_TOKEN" in opened.stderr and "railway status" in opened.stderr
+    vault.set_touch(False)
+    try:
+        routine = _railway(vault, "status")
+        assert routine.returncode == 0, routine.stderr
+        assert f"token={DIGEST}" in routine.stdout and "touch your key" not in routine.stderr
+        # outside the prefix, or with a word that could start another program: a touch
+        assert _railway(vault, "up").returncode == 126
+        assert _railway(vault, "status", "run").returncode == 126
+        locked = vault.run(["shellgate", "secrets", "lock"], PATH=path)
+        assert locked.returncode == 0 and "1 lease(s) ended" in locked.stdout
+        after = _railway(vault, "status")
+        assert after.returncode == 126 and "token=" not in after.stdout
+    finally:
+        vault.set_touch(True)
+    events = [r.get("event") for r in vault.audit()]
+    assert "lease-opened" in events and "lease-used" in events
+    assert VALUE not in json.dumps(vault.audit())
+
+
+def test_after_root_removes_it_the_tool_runs_as_the_user_without_it(vault):
+    vault.set_touch(True)
+    done = subprocess.run([str(vault.layout.bin / "shellgate"), "secrets", "remove",
+                           "RAILWAY_TOKEN"], capture_output=True, text=True, timeout=120,
+                          check=False, cwd="/")
+    assert done.returncode == 0, done.stderr
+    plain = _railway(vault, "status")
+    assert plain.returncode == 0, plain.stderr
+    assert f"user={vault.user}" in plain.stdout and "token=none" in plain.stdout

@@ -226,7 +226,7 @@ def _approve(decision: Decision, command: str, argv: list[str], config: Config,
     from shellgate.decide import refusal_line
 
     if config.state and unlock is not None:  # root's `secrets …`: the broker asks the key
-        from shellgate.broker.client import unlock_approval
+        from shellgate.broker.sealed_client import unlock_approval
 
         unlock.received = unlock_approval(command, argv, unlock.secrets, unlock.salts,
                                           timeout, _tell)

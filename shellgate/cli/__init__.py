@@ -97,7 +97,7 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
     command, agent = shlex.join(argv), detect_agent()
     program = find_real(argv[0], os.environ.get("PATH"))
     if config.state:  # hardened: the broker's runner starts it when it gets a secret
-        from shellgate.broker.client import run_sealed
+        from shellgate.broker.sealed_client import run_sealed
         from shellgate.guard import _tell
 
         status = run_sealed(argv=list(argv), program=program, files=[

@@ -108,7 +108,7 @@ def secrets_rotate(ctx: click.Context, timeout: float | None) -> None:
     if service.file() is None:
         raise ShellgateError("there is no vault yet; `shellgate secrets add` creates it", 2)
     if config.state:  # hardened: only the broker can ask the keys
-        from shellgate.broker.client import slot_answer_from_broker
+        from shellgate.broker.sealed_client import slot_answer_from_broker
 
         answer = slot_answer_from_broker(service.timeout, _tell)
     else:
@@ -143,7 +143,7 @@ def secrets_unlock(ctx: click.Context, prefixes: tuple[str, ...], hours: float,
     if config.state:  # hardened: the broker holds the lease; this returns at once
         import time
 
-        from shellgate.broker.client import open_lease
+        from shellgate.broker.sealed_client import open_lease
         from shellgate.execute import find_program
         from shellgate.guard import _tell
 
@@ -167,7 +167,7 @@ def secrets_lock(ctx: click.Context) -> None:
     if not config.state:
         raise ShellgateError("in personal mode a lease lives in the terminal that opened it: "
                              "press Ctrl-C there", 2)
-    from shellgate.broker.client import end_lease
+    from shellgate.broker.sealed_client import end_lease
 
     click.echo(f"{end_lease()} lease(s) ended")
 

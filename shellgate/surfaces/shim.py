@@ -130,7 +130,7 @@ def _broker_runs(argv: list[str], real: str, data: bytes | None, decision: Decis
                  timeout: float) -> int | None:
     """Hardened mode, a tool the vault may hold a secret for (``broker.client.run_sealed``):
     the exit status of the command the broker ran, or None to exec it here."""
-    from shellgate.broker.client import run_sealed
+    from shellgate.broker.sealed_client import run_sealed
     from shellgate.guard import _tell
     from shellgate.surfaces.procs import detect_agent
 

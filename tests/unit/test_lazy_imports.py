@@ -207,11 +207,12 @@ def test_restricted_shell_refuses_an_oversize_script_unread(tmp_path: Path) -> N
 
 
 ENGINE_STDLIB = ("re", "enum", "functools", "collections", "contextlib", "fnmatch", "types",
-                 "importlib", "warnings", "typing", "dataclasses")
+                 "importlib", "warnings", "typing", "dataclasses", "decimal")
 """What the engine path of a hook call does without (tree-sitter's extension loads with
 stand-ins for the names it takes from ``re`` and ``enum``; the rules' globs match without
-``fnmatch``; regular expressions of rarely met readers compile on first use): together
-about as much as the bare interpreter start."""
+``fnmatch``; regular expressions of rarely met readers compile on first use; the SQL
+lexer reads short runs itself and its tokens are plain tuples): together about as much
+as the bare interpreter start."""
 
 
 def test_hook_engine_path_imports_no_regular_expressions(tmp_path: Path) -> None:
@@ -229,7 +230,8 @@ def test_hook_engine_path_imports_no_regular_expressions(tmp_path: Path) -> None
              "run.finish = finish\n"
              "main(sys.argv[1:])\n")
     for command in ("git status > /dev/null && echo $HOME", "cd /tmp && make -n build | tee log",
-                    "rm -rf ./build/* 2>/dev/null"):
+                    "rm -rf ./build/* 2>/dev/null", 'psql -c "SELECT 1"',
+                    "psql -d app <<'SQL'\nSELECT id FROM users WHERE active LIMIT 10;\nSQL"):
         payload = json.dumps({"session_id": "s", "hook_event_name": "PreToolUse",
                               "tool_name": "Bash", "cwd": str(tmp_path),
                               "tool_input": {"command": command}})

@@ -20,7 +20,6 @@ from shellgate.payloads.sql.script import (
     Token,
     split_script,
 )
-from shellgate.payloads.sql.truth import CONST, TRUE, truth
 from shellgate.values import record
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
@@ -243,6 +242,8 @@ def _unscoped(node: Any) -> str:
         return "no WHERE clause"
     ties = bool(joins or node.args.get("using") or node.args.get("from")
                 or node.args.get("from_"))
+    from shellgate.payloads.sql.truth import CONST, TRUE, truth  # (imports decimal)
+
     verdict = min(truth(c, ties) for c in conds)
     if ties and verdict == CONST:
         return "its WHERE clause only ties the tables together"
@@ -266,6 +267,8 @@ def _merge(node: Any) -> list[tuple[str, str]]:
             found.append((f"sql.{verb}-unscoped",
                           f"MERGE {verb}s every target row missing from the source"))
             continue
+        from shellgate.payloads.sql.truth import CONST, truth
+
         conds = [node.args.get("on"), when.args.get("condition")]
         if min(truth(c) for c in conds if c is not None) >= CONST:
             found.append((f"sql.{verb}-unscoped", f"MERGE {verb}s every matched row"))

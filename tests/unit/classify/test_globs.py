@@ -16,6 +16,7 @@ from shellgate.rules.loader import load_rules, pattern_files
 # a small alphabet, so that generated names and patterns meet often; wildcards, the
 # characters regular expressions treat specially, a newline and a non-ASCII letter
 _CHARS = st.sampled_from(list("ab/.-*?\\\n é$^()+{}|"))
+_CLASSY = st.sampled_from(list("abAZ-*?[]!^\\&\n"))
 _NAMES = st.text(_CHARS.filter(lambda c: c not in "*?"), max_size=12)
 _PATTERNS = st.text(_CHARS, max_size=10)
 
@@ -23,6 +24,13 @@ _PATTERNS = st.text(_CHARS, max_size=10)
 @settings(max_examples=1500, deadline=None)
 @given(_NAMES, _PATTERNS)
 def test_generated_names_and_patterns(name: str, pattern: str) -> None:
+    assert globs.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(_CLASSY.filter(lambda c: c not in "*?"), max_size=8),
+       st.text(_CLASSY, max_size=10))
+def test_generated_classes_and_ranges(name: str, pattern: str) -> None:
     assert globs.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
 
 
@@ -40,6 +48,10 @@ def test_a_pattern_matches_its_own_spellings(pattern: str) -> None:
     ("aXbXc", "a*b*c"), ("abbbc", "a*bc"), ("ab", "a*b*"), ("a", "a*a"),  # overlap
     ("aaa", "a?a*a"), ("xyz", "*"), ("", "*"), ("", "?"), ("", ""),
     ("--force-with-lease", "--force*"), ("a\nb", "a?b"), ("a\nb", "a*"),
+    ("deleteAll", "delete[A-Z]*"), ("deleteall", "delete[A-Z]*"), ("x*y", "*[*?]*"),
+    ("delete-tags", "delete-tag[!s]*"), ("delete-tagx", "delete-tag[!s]*"), ("a[b", "*[[]*"),
+    ("FlushAll", "[fF][lL][uU][sS][hH][aA][lL][lL]"), ("a-", "a[a-]"), ("b", "[z-a]"),
+    ("]", "[]]"), ("a", "[!]a]"), ("\n", "[!a]"), ("^", "[^]"), ("x", "[a-cx-z]"),
 ])
 def test_known_shapes(name: str, pattern: str) -> None:
     assert globs.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
@@ -79,8 +91,12 @@ def test_every_rule_glob_against_the_corpus_words() -> None:
                 (word, pattern)
 
 
-def test_no_regular_expressions_for_bracket_free_patterns() -> None:
+def test_no_regular_expressions_for_the_rules_globs() -> None:
     assert "re" in sys.modules  # (pytest imports it: the check is that no compile happens)
     before = fnmatch._compile_pattern.cache_info().misses  # type: ignore[attr-defined]
     assert globs.fnmatchcase("rm-rf", "rm-*") and not globs.fnmatchcase("ls", "rm?")
+    assert globs.fnmatchcase("purgeAll", "purge[A-Z]*")
+    assert globs.fnmatchcase("FLUSHdb", "[fF][lL][uU][sS][hH][dD][bB]")
     assert fnmatch._compile_pattern.cache_info().misses == before  # type: ignore[attr-defined]
+    assert globs.fnmatchcase("a", "[\\a]") and globs.fnmatchcase("\\", "[\\a]")
+    assert fnmatch._compile_pattern.cache_info().misses > before  # (that one went to fnmatch)

@@ -203,12 +203,18 @@ def approve(state: HardenedState, *, kind: str, argv: list[str], command: str,
             return program_fd
         if program_fd is not None:
             os.close(program_fd)
+    raise not_obeyed(reply)
+
+
+def not_obeyed(reply: dict[str, Any]) -> BrokerError:
+    """The error for a final reply that is not the one the caller can act on: the
+    broker's refusal or failure in its own words, anything else as unavailable."""
     text = reply.get("message")
     if reply.get("result") == "refused" and isinstance(text, str):
-        raise BrokerError(text)
+        return BrokerError(text)
     if reply.get("result") == "error" and isinstance(text, str):
-        raise BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
-    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+        return BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
+    return _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
 
 
 def _unchanged(index: dict[str, Any], fds: list[int], program: str | None) -> None:

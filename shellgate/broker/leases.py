@@ -14,7 +14,6 @@ gated command never uses a lease. ``secrets lock``, the expiry or a broker resta
 from __future__ import annotations
 
 import os
-import shlex
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -90,7 +89,8 @@ def open_lease(service: Service, message: dict[str, Any], inputs: Inputs,
     their secrets in memory until the lease ends."""
     from shellgate.broker.sealed import _vault_service, check_program, load_vault
     from shellgate.vault import policy
-    from shellgate.vault.service import PROGRAM, _secrets_decision
+    from shellgate.vault.leasing import lease_terms
+    from shellgate.vault.service import _secrets_decision
 
     hours = protocol.field(message, "hours", (int, float))
     if not 0 < hours <= MAX_HOURS:
@@ -110,7 +110,6 @@ def open_lease(service: Service, message: dict[str, Any], inputs: Inputs,
                          "secrets add`)")
     paths = protocol.field(message, "programs", dict, limit=MAX_PREFIXES)
     programs: dict[str, tuple[int, int]] = {}
-    chosen: dict[str, list[str]] = {}
     for tool in sorted({p[0] for p in prefixes}):
         index = paths.get(tool)
         fd = inputs.files.get(f"program:{tool}") if isinstance(index, str) else None
@@ -119,16 +118,9 @@ def open_lease(service: Service, message: dict[str, Any], inputs: Inputs,
         check_program(index, fd, (tool,))
         st = os.fstat(fd)
         programs[tool] = (st.st_dev, st.st_ino)
-        chosen[tool] = [e.name for e in policy.for_command(vault.entries, [tool])]
-        if not chosen[tool]:
-            raise VaultError(f"no secret in the vault may go to {tool}")
+    chosen, bound, command = lease_terms(vault.entries, {t: str(paths[t]) for t in programs},
+                                         prefixes, hours)
     names = sorted({n for ns in chosen.values() for n in ns})
-    entries = {e.name: e for e in vault.entries}
-    bound = (*((n, entries[n].digest()) for n in names),
-             *((f"{PROGRAM}:{t}", str(paths[t])) for t in programs),
-             ("@lease", f"{hours:g}h: " + " | ".join(" ".join(p) for p in prefixes)))
-    command = "shellgate secrets unlock " + " ".join(
-        f"--for {shlex.quote(' '.join(p))}" for p in prefixes) + f" --hours {hours:g}"
     inputs = replace(inputs, command=command)  # what the human is shown and H binds
     opened = _vault_service(service, inputs, say, ()).open_approved(
         command, list(inputs.argv), bound, _secrets_decision(command))

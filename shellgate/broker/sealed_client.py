@@ -12,12 +12,12 @@ from typing import Any
 
 from shellgate.broker.client import (
     DECIDE_SECONDS,
-    HELP,
     BrokerError,
     _opened,
     _unavailable,
     _unchanged,
     ask,
+    not_obeyed,
 )
 from shellgate.errors import ShellgateError
 
@@ -83,12 +83,7 @@ def run_sealed(*, argv: list[str], program: str, files: list[str], stdin_data: b
         for fd in streams:
             with contextlib.suppress(OSError):
                 os.close(fd)
-    text = reply.get("message")
-    if reply.get("result") == "refused" and isinstance(text, str):
-        raise BrokerError(text)
-    if reply.get("result") == "error" and isinstance(text, str):
-        raise BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
-    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+    raise not_obeyed(reply)
 
 
 def unlock_approval(command: str, argv: list[str], secrets: tuple[tuple[str, str], ...],
@@ -119,10 +114,7 @@ def unlock_approval(command: str, argv: list[str], secrets: tuple[tuple[str, str
     if reply.get("result") == "unlocked" and isinstance(credential, str) \
             and isinstance(output, str):
         return KeySecret(credential, unb64(output))
-    text = reply.get("message")
-    if reply.get("result") in ("refused", "error") and isinstance(text, str):
-        raise BrokerError(text)
-    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+    raise not_obeyed(reply)
 
 
 def slot_answer_from_broker(timeout: float, prompt: Callable[[str], None],
@@ -169,10 +161,7 @@ def open_lease(prefixes: list[list[str]], hours: float, programs: dict[str, str]
         reply = ask(state, {**message, "fds": index}, fds, DECIDE_SECONDS + timeout, waiting)
     if reply.get("result") == "leased":
         return reply
-    text = reply.get("message")
-    if reply.get("result") in ("refused", "error") and isinstance(text, str):
-        raise BrokerError(text)
-    raise _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+    raise not_obeyed(reply)
 
 
 def end_lease() -> int:

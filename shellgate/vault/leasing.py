@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from shellgate.config import Config
 from shellgate.vault import lease, policy
 from shellgate.vault.service import PROGRAM, VaultService
-from shellgate.vault.store import VaultError
+from shellgate.vault.store import Entry, VaultError
 
 MAX_HOURS = 24
 
@@ -31,6 +31,26 @@ def parse_prefixes(items: Sequence[str]) -> list[tuple[str, ...]]:
     return prefixes
 
 
+def lease_terms(entries: Sequence[Entry], programs: Mapping[str, str],
+                prefixes: Sequence[tuple[str, ...]], hours: float,
+                ) -> tuple[dict[str, list[str]], tuple[tuple[str, str], ...], str]:
+    """What a lease gives and binds: each tool's secrets (every tool must have one), the
+    (name, digest) pairs, programs and terms bound into H, and the command shown."""
+    chosen: dict[str, list[str]] = {}
+    for tool in programs:
+        chosen[tool] = [e.name for e in policy.for_command(entries, [tool])]
+        if not chosen[tool]:
+            raise VaultError(f"no secret in the vault may go to {tool}")
+    names = sorted({n for ns in chosen.values() for n in ns})
+    by_name = {e.name: e for e in entries}
+    bound = (*((n, by_name[n].digest()) for n in names),
+             *((f"{PROGRAM}:{t}", path) for t, path in programs.items()),
+             ("@lease", f"{hours:g}h: " + " | ".join(" ".join(p) for p in prefixes)))
+    command = "shellgate secrets unlock " + " ".join(
+        f"--for {shlex.quote(' '.join(p))}" for p in prefixes) + f" --hours {hours:g}"
+    return chosen, bound, command
+
+
 def unlock(config: Config, service: VaultService, items: Sequence[str], hours: float,
            argv: list[str]) -> None:
     """One touch, then serve the lease in this process until it expires or Ctrl-C."""
@@ -47,20 +67,11 @@ def unlock(config: Config, service: VaultService, items: Sequence[str], hours: f
     if vault is None:
         raise VaultError("there is no vault yet; `shellgate secrets add` creates it")
     pinned: dict[str, lease.Pinned] = {}
-    chosen: dict[str, list[str]] = {}
     for tool in sorted({p[0] for p in prefixes}):
         real = policy.check_program(find_real(tool, os.environ.get("PATH")), [tool])
         pinned[tool] = lease.Pinned(tool, real, lease.identity(real))
-        chosen[tool] = [e.name for e in policy.for_command(vault.entries, [tool])]
-        if not chosen[tool]:
-            raise VaultError(f"no secret in the vault may go to {tool}")
-    names = sorted({n for ns in chosen.values() for n in ns})
-    entries = {e.name: e for e in vault.entries}
-    bound = (*((n, entries[n].digest()) for n in names),
-             *((f"{PROGRAM}:{t}", p.path) for t, p in pinned.items()),
-             ("@lease", f"{hours:g}h: " + " | ".join(" ".join(p) for p in prefixes)))
-    command = "shellgate secrets unlock " + " ".join(
-        f"--for {shlex.quote(' '.join(p))}" for p in prefixes) + f" --hours {hours:g}"
+    chosen, bound, command = lease_terms(vault.entries, {t: p.path for t, p in pinned.items()},
+                                         prefixes, hours)
     opened = service.open_approved(command, argv, bound)
     values = {tool: opened.reveal(chosen[tool]) for tool in pinned}
     del opened

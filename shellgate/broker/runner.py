@@ -176,9 +176,14 @@ def _exec_child(argv: list[str], env: dict[str, str], secrets: dict[str, str],
         os.setsid()
         for number in FORWARDED | {signal.SIGPIPE, signal.SIGXFSZ}:
             signal.signal(number, signal.SIG_DFL)
-        os.fchdir(cwd)
-        for target, fd in enumerate(streams):
+        for target, fd in enumerate(streams):  # first: a refusal below reaches the caller
             os.dup2(fd, target)
+        try:
+            os.fchdir(cwd)
+        except PermissionError:
+            raise RunnerError("the runner's user may not enter the working directory (a "
+                              "command with secrets runs as another user: run it from a "
+                              "directory others may enter)") from None
         from shellgate.vault.headers import curl_argv
 
         argv = curl_argv(argv, secrets)  # header memfds stay open across exec
@@ -190,8 +195,9 @@ def _exec_child(argv: list[str], env: dict[str, str], secrets: dict[str, str],
         os.set_inheritable(program, True)  # a #! script's interpreter opens /dev/fd/N
         os.execve(program, argv, env)
     except BaseException as exc:
+        text = exc.message if isinstance(exc, ShellgateError) else str(exc)
         with contextlib.suppress(OSError):
-            os.write(2, f"shellgate: {argv[0]}: {exc}; not run\n".encode(errors="replace"))
+            os.write(2, f"shellgate: {argv[0]}: {text}; not run\n".encode(errors="replace"))
     os._exit(126)
 
 

@@ -81,7 +81,7 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
     import shlex
 
     from shellgate.errors import ConfigError, RuleFileError
-    from shellgate.execute import exec_real, find_real
+    from shellgate.execute import exec_real, find_program
     from shellgate.guard import Ask, decide_argv, guard
     from shellgate.surfaces.procs import detect_agent
 
@@ -95,7 +95,7 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
 
     seconds = timeout or config.approval_timeout
     command, agent = shlex.join(argv), detect_agent()
-    program = find_real(argv[0], os.environ.get("PATH"))
+    program = find_program(argv[0])  # skips shim files, in directories marked or not
     if config.state:  # hardened: the broker's runner starts it when it gets a secret
         from shellgate.broker.sealed_client import run_sealed
         from shellgate.guard import _tell

@@ -112,6 +112,29 @@ def test_one_touch_runs_it_as_the_runner_with_the_secret(vault):
     assert ran[-1]["status"] == 0
 
 
+def test_shellgate_run_gives_it_the_same_way(vault):
+    vault.set_touch(True)
+    path = f"{vault.layout.shims}:{vault.layout.bin}:{vault.root / 'tools'}:/usr/bin:/bin"
+    done = vault.run(["shellgate", "run", "--", "railway", "status"], PATH=path)
+    assert done.returncode == 0, done.stderr
+    assert f"user={vault.layout.runner_user}" in done.stdout
+    assert f"token={DIGEST}" in done.stdout
+    assert done.stderr.count("touch your key") == 1  # one touch, not the shim's second
+
+
+def test_a_directory_the_runner_may_not_enter_is_refused_in_one_line(vault):
+    private = vault.home / "private"
+    private.mkdir(mode=0o700, exist_ok=True)
+    shutil.chown(private, vault.user, vault.user)
+    path = f"{vault.layout.shims}:{vault.root / 'tools'}:/usr/bin:/bin"
+    done = subprocess.run(["railway", "status"], user=vault.user, group=vault.user,
+                          extra_groups=[], env=vault.env(PATH=path), cwd=private,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 126
+    assert "may not enter the working directory" in done.stderr
+    assert "token=" not in done.stdout
+
+
 def test_exit_status_stderr_and_stdin_are_the_callers(vault):
     vault.set_touch(True)
     failed = _railway(vault, "fail")

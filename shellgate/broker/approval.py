@@ -94,6 +94,21 @@ def approve(service: Service, inputs: Inputs, decision: Decision,
         _record(service, "denied", decision, inputs.command, user=inputs.user)
         return {"result": "refused", "message": refusal_line(decision).removeprefix(
             "shellgate: ")}
+    if unlock is None and inputs.kind == "script":
+        from shellgate.broker.sealed import script_unlock
+
+        sealed = script_unlock(service, inputs)
+        if sealed is not None:  # the script runs tools the vault serves: one touch for both
+            unlock, commands = sealed
+            reply = _ask_key(service, inputs, decision, redecide, program, say, unlock)
+            if reply.get("result") == "approved":
+                from shellgate.broker.sealed import reveal_for
+
+                seconds = tickets.HOOK_SECONDS if inputs.surface == "hook" \
+                    else tickets.SCRIPT_SECONDS
+                service.tickets.issue(inputs.user, inputs.command, inputs.argv, seconds,
+                                      reveal_for(service, unlock, commands))
+            return reply
     return _ask_key(service, inputs, decision, redecide, program, say, unlock)
 
 

@@ -181,9 +181,12 @@ def approve(state: HardenedState, *, kind: str, argv: list[str], command: str,
                "agent": agent, "surface": surface, "redeem": redeem, "timeout": timeout}
 
     def waiting(reply: dict[str, Any]) -> None:
+        names = reply.get("secrets") or []
+        gives = f"\nshellgate:   and give it the vault secret(s) {', '.join(names)}" \
+            if names else ""
         tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: "
              f"{command[:200]}\nshellgate:   {reply.get('rule', '')}: "
-             f"{reply.get('summary', '')}")
+             f"{reply.get('summary', '')}{gives}")
 
     with _opened(os.getcwd(), program, files) as (fds, index, program_fd):
         try:

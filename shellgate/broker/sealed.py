@@ -130,6 +130,11 @@ def run(service: Service, inputs: Inputs, decision: Decision, message: dict[str,
         raise SealedRefusal("another command with vault secrets is running (one at a time "
                             "in hardened mode); try again when it ends; not run")
     try:
+        given = service.tickets.redeem_sealed(inputs.user, argv) \
+            if inputs.redeem and not requested else None
+        if given:  # the touch that approved the script it is part of unlocked it too
+            return _start(service, runner, inputs, decision, message, say, relay, given,
+                          "ran-approved-script")
         if leased:  # an allowed routine command under a live lease: no touch
             return _start(service, runner, inputs, decision, message, say, relay, leased,
                           "lease-used")
@@ -175,6 +180,57 @@ def _start(service: Service, runner: Runner, inputs: Inputs, decision: Decision,
     _record(service, event, decision, inputs.command, user=inputs.user,
             secrets=digest_names(given), status=status)
     return {"result": "exited", "status": status}
+
+
+def script_unlock(service: Service, inputs: Inputs,
+                  ) -> tuple[Unlock, dict[int, list[str]]] | None:
+    """For a script about to be approved (a hook's, the restricted shell's): when commands
+    in it are ones the vault gives secrets to, the Unlock that makes the same touch open
+    the vault (their names and digests bound into H), and command index → secret names.
+    None when it runs none, or the vault cannot be used here (they then ask their own)."""
+    from shellgate.approve.request import Unlock
+    from shellgate.broker.tickets import approved_commands
+    from shellgate.vault import policy, unlocked
+
+    try:
+        vault = load_vault(service)
+    except ShellgateError:
+        return None
+    if vault is None or service.runner is None:
+        return None
+    wanted: dict[int, list[str]] = {}
+    for index, words in enumerate(approved_commands(inputs.command, inputs.argv)):
+        if any(w is None for w in words):
+            continue  # a word known only at run time: that command asks its own touch
+        try:
+            entries = policy.for_command(vault.entries, [str(w) for w in words])
+        except ShellgateError:
+            continue
+        if entries:
+            wanted[index] = [e.name for e in entries]
+    salts = unlocked.salts(vault)
+    if not wanted or not salts:
+        return None
+    names = sorted({n for ns in wanted.values() for n in ns})
+    by_name = {e.name: e for e in vault.entries}
+    return Unlock(tuple((n, by_name[n].digest()) for n in names), salts), wanted
+
+
+def reveal_for(service: Service, unlock: Unlock, wanted: dict[int, list[str]],
+               ) -> dict[int, dict[str, str]]:
+    """The approved script's secrets, per command, from the touch's hmac-secret answer
+    ({} when the vault does not open: those commands then ask their own touch)."""
+    from shellgate.vault import unlocked
+
+    try:
+        vault = load_vault(service)
+        if vault is None or unlock.received is None:
+            return {}
+        opened = unlocked.open_vault(vault, unlock.received.credential_id,
+                                     unlock.received.output)
+        return {index: opened.reveal(names) for index, names in wanted.items()}
+    except ShellgateError:
+        return {}
 
 
 def unlock(service: Service, message: dict[str, Any], inputs: Inputs,

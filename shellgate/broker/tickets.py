@@ -45,6 +45,9 @@ class _Ticket:
     expires: float
     used: list[int]
     script_used: bool = False
+    secrets: dict[int, dict[str, str]] = field(default_factory=dict, repr=False)
+    """Command index → the vault secrets the approving touch unlocked for it (memory
+    only; given once, to that command as the runner starts it)."""
 
 
 @dataclass
@@ -54,12 +57,30 @@ class TicketBook:
     _tickets: list[_Ticket] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def issue(self, user: str, command: str, argv: tuple[str, ...], seconds: float) -> None:
-        """Remember an approved script's commands for ``seconds``."""
+    def issue(self, user: str, command: str, argv: tuple[str, ...], seconds: float,
+              secrets: dict[int, dict[str, str]] | None = None) -> None:
+        """Remember an approved script's commands for ``seconds`` (and the secrets its
+        touch unlocked for some of them: index into :func:`approved_commands`)."""
         commands = approved_commands(command, argv)
         with self._lock:
             self._tickets.append(_Ticket(user, command, commands, time.monotonic() + seconds,
-                                         [0] * len(commands)))
+                                         [0] * len(commands), secrets=dict(secrets or {})))
+
+    def redeem_sealed(self, user: str, argv: list[str]) -> dict[str, str] | None:
+        """The secrets an approved script's touch unlocked for exactly this command,
+        consuming that use (None: no live ticket holds secrets for it)."""
+        now = time.monotonic()
+        with self._lock:
+            self._tickets = [t for t in self._tickets if t.expires > now]
+            for ticket in self._tickets:
+                if ticket.user != user or not argv:
+                    continue
+                for index, pattern in enumerate(ticket.commands):
+                    if index in ticket.secrets and ticket.used[index] == 0 \
+                            and _matches(pattern, argv):
+                        ticket.used[index] = 1
+                        return ticket.secrets.pop(index)
+        return None
 
     def redeem(self, user: str, kind: str, command: str, argv: list[str]) -> bool:
         """True, consuming one use, if a live ticket of ``user`` approved exactly this:

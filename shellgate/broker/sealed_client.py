@@ -24,12 +24,14 @@ from shellgate.errors import ShellgateError
 
 def run_sealed(*, argv: list[str], program: str, files: list[str], stdin_data: bytes | None,
                agent: str, timeout: float, tell: Callable[[str], None],
-               requested: list[str] | None = None) -> int | None:
+               requested: list[str] | None = None, redeem: bool = True) -> int | None:
     """Hardened mode, a tool the vault may hold a secret for: the broker decides and, when
     the vault gives this command a secret, asks one touch and has its runner start the
     program with the caller's working directory and standard streams — the values never
     enter this process. Returns the exit status; None when the broker gave no secret and
-    approved the command as usual (the caller then execs the program it approved)."""
+    approved the command as usual (the caller then execs the program it approved).
+    ``redeem``: a ticket of an approved script holding this argv may stand in for the
+    touch (shims; ``shellgate run`` always asks its own)."""
     from shellgate.broker.runner import PASSED_ENV
     from shellgate.execute import _anonymous_file, hold_approved
     from shellgate.hardened.state import detect
@@ -42,7 +44,7 @@ def run_sealed(*, argv: list[str], program: str, files: list[str], stdin_data: b
     command = shlex.join(argv)
     env = {k: v for k, v in os.environ.items() if k in PASSED_ENV or k.startswith("LC_")}
     message = {"op": "approve", "kind": "argv", "argv": argv, "command": command,
-               "agent": agent, "surface": "shim", "redeem": True, "timeout": timeout,
+               "agent": agent, "surface": "shim", "redeem": redeem, "timeout": timeout,
                "program_path": program, "env": env, "secrets": requested or []}
 
     def waiting(reply: dict[str, Any]) -> None:

@@ -102,7 +102,7 @@ def run(ctx: click.Context, timeout: float | None, requested: tuple[str, ...],
 
         status = run_sealed(argv=list(argv), program=program, files=[
             p for p, _ in decision.files], stdin_data=data, agent=agent, timeout=seconds,
-            tell=_tell, requested=list(requested))
+            tell=_tell, requested=list(requested), redeem=False)
         if status is not None:
             raise SystemExit(status)
         exec_real(program, list(argv), data)  # approved, no secret: the file it checked

@@ -26,21 +26,66 @@ def _read_settings(path: str) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    data = _cached_settings(path, text)
+    fresh = data is None
+    if data is None:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     for key, value in data.items():
         types = _SETTINGS.get(key)
         if types is None:
             raise ConfigError(f"{path}: unknown setting {key!r} (known: {', '.join(_SETTINGS)})")
         if not isinstance(value, types) or (types != (bool,) and isinstance(value, bool)):
             raise ConfigError(f"{path}: {key} has the wrong type ({type(value).__name__})")
+    if fresh:
+        _cache_settings(path, text, data)
     return dict(data)
+
+
+_SETTINGS_CACHE = ("cache", "settings.marshal")
+"""Where the settings read from ``config.toml`` are kept with the exact text they were
+read from: ``tomllib`` (with ``re``, ``datetime`` and ``string``) costs a call ~25 % of the
+interpreter start, for a file that rarely changes. The cache is used only when the text
+is identical, and it sits in the configuration directory, as trusted as ``config.toml``
+itself (like the compiled rules beside it)."""
+
+
+def _cached_settings(path: str, text: str) -> dict[str, Any] | None:
+    import marshal
+
+    cache = os.path.join(os.path.dirname(path), *_SETTINGS_CACHE)
+    try:
+        with open(cache, "rb") as handle:
+            # marshal builds data only (it runs no code), like the rules cache beside it
+            cached = marshal.loads(handle.read())  # noqa: S302
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(cached, tuple) and len(cached) == 2 and cached[0] == text
+            and isinstance(cached[1], dict)):
+        return None
+    return cached[1]
+
+
+def _cache_settings(path: str, text: str, data: dict[str, Any]) -> None:
+    """Best effort: a cache that cannot be written only costs the next call time."""
+    import marshal
+
+    directory = os.path.join(os.path.dirname(path), _SETTINGS_CACHE[0])
+    tmp = os.path.join(directory, f".{_SETTINGS_CACHE[1]}.{os.getpid()}")
+    try:
+        blob = marshal.dumps((text, data))
+        os.makedirs(directory, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            handle.write(blob)
+        os.replace(tmp, os.path.join(directory, _SETTINGS_CACHE[1]))
+    except (OSError, ValueError):
+        return
 
 
 def config_directory(directory: str | Path | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from shellgate.parse.bash.expand import Expander
 from shellgate.parse.context import ParseContext, has_glob, mapping_reader, no_files
 
 # launchers adds to the PREFIX table every command is read with; the other wrapper modules
@@ -26,6 +25,9 @@ def parse(text: str, read_file: ReadFile = no_files,
     ``reads_like`` maps registered interpreters to the built-in one they read like;
     ``stdin`` is what the line itself reads, as far as the surface knows; ``environ`` the
     environment it starts with (files found through it are read with ``read_file``)."""
+    from shellgate.parse.bash.expand import Expander  # the parser: not for importers of
+    # parse.context or the wrapper tables alone (``decide.refuse_unread``'s core finding)
+
     ctx = ParseContext(read_file=read_file, reads_like=reads_like or {},
                        environ=dict(environ or {}))
     if "\x00" in text:
@@ -48,8 +50,10 @@ def parse_argv(argv: list[str], read_file: ReadFile = no_files, stdin: Stdin = N
     # exec'd directly, no shell: `[`, `*` and `?` in a word are literal, never a pattern
     words = tuple(Word(a, "'" + a.replace("'", "") + "'" if has_glob(a) else a) for a in argv)
     command = Command(words, stdin=stdin)
-    expander = Expander(ctx)
+    from shellgate.parse.bash.expand import Expander
     from shellgate.parse.bash.walker import Walker
+
+    expander = Expander(ctx)
 
     walker = Walker(ctx, b"", expander, (), stdin, None, 0)
     if ctx.add(command):

@@ -202,7 +202,6 @@ def _approve(request: HookRequest, decision: Decision, config: Config,
              rules: RuleSet | None, started: float, shown: str | None = None) -> Verdict:
     """Gate through the one approval flow; issue a ticket for the shims once approved.
     ``shown``: what the human and the audit trail see instead of an oversize command."""
-    from shellgate.approve import tickets
     from shellgate.guard import Ask, Refused, guard
     from shellgate.surfaces.procs import detect_agent
 
@@ -240,6 +239,8 @@ def _approve(request: HookRequest, decision: Decision, config: Config,
         return Verdict("deny", reason, f"shellgate: not approved: {first.rule_id}: {detail}")
     if approved is None:  # cannot happen for gate/deny; never read it as an approval
         return _refused("the approval flow returned no approval")
+    from shellgate.approve import tickets  # only once approved (a refusal never needs it)
+
     tickets.issue(config, approved["request"], approved["approval"],
                   tickets.HOOK_TICKET_SECONDS)
     short = _short(approved["request"])

@@ -73,14 +73,15 @@ def _cached_settings(path: str, text: str) -> dict[str, Any] | None:
 
 
 def _cache_settings(path: str, text: str, data: dict[str, Any]) -> None:
-    """Best effort: a cache that cannot be written only costs the next call time."""
+    """Best effort: a cache that cannot be written only costs the next call time. Only
+    into a cache directory that exists (made when rules are compiled): reading the
+    settings never creates one (``install --dry-run`` writes nothing)."""
     import marshal
 
     directory = os.path.join(os.path.dirname(path), _SETTINGS_CACHE[0])
     tmp = os.path.join(directory, f".{_SETTINGS_CACHE[1]}.{os.getpid()}")
     try:
         blob = marshal.dumps((text, data))
-        os.makedirs(directory, exist_ok=True)
         with open(tmp, "wb") as handle:
             handle.write(blob)
         os.replace(tmp, os.path.join(directory, _SETTINGS_CACHE[1]))

@@ -30,8 +30,15 @@ def _at(directory: Path) -> list[str]:
     return result.stdout.split()
 
 
+def test_reading_the_settings_never_creates_the_cache_directory(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("approval_timeout = 7\n")
+    assert _at(tmp_path) == ["7.0", "False", "False", "True"]
+    assert not (tmp_path / "cache").exists()  # install --dry-run must write nothing
+
+
 def test_settings_are_parsed_once_per_text(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("approval_timeout = 7\nallow_software_keys = true\n")
+    (tmp_path / "cache").mkdir()  # made when rules are compiled
     assert _at(tmp_path) == ["7.0", "True", "False", "True"]  # parsed, then cached
     assert (tmp_path / "cache" / "settings.marshal").is_file()
     assert _at(tmp_path) == ["7.0", "True", "False", "False"]  # from the cache
@@ -55,6 +62,7 @@ def test_a_broken_file_is_never_cached(tmp_path: Path) -> None:
 
 def test_a_damaged_cache_is_ignored(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text("approval_timeout = 5\n")
+    (tmp_path / "cache").mkdir()
     Config.at(str(tmp_path))
     cache = tmp_path / "cache" / "settings.marshal"
     for junk in (b"", b"\x00garbage", b"\xe9" * 40):

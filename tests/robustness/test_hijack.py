@@ -244,6 +244,7 @@ def test_project_local_config_cannot_allow(world: World) -> None:
         assert world.ran() == ""
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 def test_check_reports_gate_under_every_hijack(world: World) -> None:
     """``check`` (what hooks and humans read) is not swayed by the environment either."""
     hijacks = _env_hijacks(world)

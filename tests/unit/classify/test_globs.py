@@ -21,12 +21,14 @@ _NAMES = st.text(_CHARS.filter(lambda c: c not in "*?"), max_size=12)
 _PATTERNS = st.text(_CHARS, max_size=10)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=1500, deadline=None)
 @given(_NAMES, _PATTERNS)
 def test_generated_names_and_patterns(name: str, pattern: str) -> None:
     assert globs.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=3000, deadline=None)
 @given(st.text(_CLASSY.filter(lambda c: c not in "*?"), max_size=8),
        st.text(_CLASSY, max_size=10))
@@ -57,6 +59,7 @@ def test_known_shapes(name: str, pattern: str) -> None:
     assert globs.fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 def test_every_rule_glob_against_the_corpus_words() -> None:
     """The globs the shipped rules hold, against every word of the corpus (and each word
     lower-cased): the pairs the engine actually meets."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ _OLD_QX = re.compile(r"(?:%x|qx)\s*(?:\{[^}]*\}|\([^)]*\)|\[[^\]]*\]|(?P<d>[^\w\
                      r"(?:(?!(?P=d)).)*(?P=d))", re.DOTALL)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=3000, derandomize=True)
 @given(st.text(alphabet="{},a1.", max_size=14))
 def test_comma_braces_finds_what_the_regex_found(text: str) -> None:
@@ -29,6 +31,7 @@ def test_brace_expansion_still_expands() -> None:
     assert expand_braces("{" + "," * 1000) == ["{" + "," * 1000]
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=3000, derandomize=True)
 @given(st.text(alphabet="%-+ #0129.sdxq", max_size=12))
 def test_printf_conversions_are_read_as_before(fmt: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,18 +16,21 @@ from shellgate.parse.wrappers.projects import _cron_assignment
 _TEXT = st.text(st.sampled_from(list("aZ_9+= -\tneEé٣x\u00a0\n")), max_size=8)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=3000, deadline=None)
 @given(_TEXT)
 def test_is_assignment(value: str) -> None:
     assert is_assignment(value) == (re.match(r"[A-Za-z_][A-Za-z0-9_]*\+?=", value) is not None)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=3000, deadline=None)
 @given(_TEXT)
 def test_cron_assignment(line: str) -> None:
     assert _cron_assignment(line) == (re.match(r"^[A-Za-z_]\w*\s*=", line) is not None)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=3000, deadline=None)
 @given(_TEXT)
 def test_echo_flags(word: str) -> None:

@@ -10,6 +10,7 @@ time, which makes near-misses of every token.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,12 +142,14 @@ SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @SETTINGS
 @given(documents())
 def test_generated_documents_read_as_graphql_core_reads_them(document: str) -> None:
     _same(document)
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @SETTINGS
 @given(damaged())
 def test_damaged_documents_read_as_graphql_core_reads_them(document: str) -> None:

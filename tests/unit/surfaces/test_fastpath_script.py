@@ -93,6 +93,7 @@ def test_every_two_characters_split_as_the_parser_splits_them() -> None:
     assert wrong == []
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=1500, deadline=None, derandomize=True)
 @given(st.lists(st.text(alphabet=_CHARS, min_size=1, max_size=6), min_size=1, max_size=4),
        st.sampled_from([" ", " && ", "; ", " | ", "\n"]))
@@ -138,6 +139,7 @@ _WORD_OR_QUOTED = st.one_of(
 _OPS = st.sampled_from([" && ", " || ", " | ", "; ", " & ", "\n", "|", "&&"])
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 @settings(max_examples=1000, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.lists(_WORD_OR_QUOTED, min_size=1, max_size=5), _OPS),
@@ -176,6 +178,7 @@ _RECORDER = """#!/bin/sh
 """
 
 
+@pytest.mark.slow  # a differential run over many generated inputs: CI, not the edit loop
 def test_real_bash_runs_exactly_the_argvs_split(tmp_path: Path) -> None:
     """Differential: bash runs each plain script with every command a recording stub
     (PATH holds nothing else), and must run exactly the argvs the fast path checked."""

@@ -100,3 +100,18 @@ def test_required_after_default_and_record_subclasses_are_refused() -> None:
         @record
         class Sub(Point):
             z: int = 0
+
+
+def test_init_is_compiled_when_the_first_instance_is_made() -> None:
+    @record
+    class Late:
+        a: int
+        b: list[int] = field(default_factory=list)
+
+    first = Late.__init__
+    with pytest.raises(TypeError):  # a wrong first call still fails as __init__ would
+        Late()  # type: ignore[call-arg]
+    assert Late.__init__ is not first  # compiled by that call, and kept
+    one, two = Late(1), Late(1)
+    assert one == two and one.b == [] and one.b is not two.b
+    assert Late.__init__.__qualname__.endswith("Late.__init__")

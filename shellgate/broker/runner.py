@@ -66,6 +66,14 @@ class Runner:
     pid: int
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def alive(self) -> bool:
+        """Whether the runner process is still there (the broker is its parent)."""
+        try:
+            pid, _ = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:
+            return False
+        return pid == 0
+
     def run(self, argv: list[str], env: Mapping[str, str], secrets: Mapping[str, str],
             fds: list[int], relay: Callable[[float], int | None],
             started: Callable[[], None]) -> int:
@@ -135,6 +143,7 @@ def serve(sock: socket.socket, home: str, user: str) -> None:
     uid = pwd.getpwnam(user).pw_uid
     if uid == 0 or os.getuid() != uid or os.geteuid() != uid:
         raise RunnerError(f"the runner serves only as {user}, never as another user")
+    _reap_leftovers()  # what a command left running before a broker restart
     while True:
         try:
             message, fds = protocol.receive(sock, MAX_MESSAGE, 10 ** 9)

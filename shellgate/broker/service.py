@@ -202,7 +202,8 @@ def handle(service: Service, message: dict[str, Any], fds: list[int], uid: int,
     signal the caller forwards while the broker runs its command."""
     op = protocol.field(message, "op", str)
     if op == "ping":
-        return {"result": "pong", "user": _user(uid)}
+        return {"result": "pong", "user": _user(uid),
+                "runner": service.runner is not None and service.runner.alive()}
     if op not in protocol.OPS:
         raise ProtocolError(f"unknown op {op!r}")
     inputs = parse_inputs(message, fds, _user(uid))

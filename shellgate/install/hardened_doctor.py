@@ -28,7 +28,7 @@ def hardened_report(config: Config, home: Path | None = None) -> list[str]:
     if os.getuid() not in (state.uid, 0):
         lines.append(f"WARNING this user (uid {os.getuid()}) may not ask the broker: its "
                      "gated commands are refused")
-    lines.append(_broker(state))
+    lines.extend(_broker(state))
     if home is None:
         import pwd
 
@@ -37,13 +37,22 @@ def hardened_report(config: Config, home: Path | None = None) -> list[str]:
     return lines
 
 
-def _broker(state: HardenedState) -> str:
+def _broker(state: HardenedState) -> list[str]:
     from shellgate.broker.client import BrokerError, ask
 
     try:
         reply = ask(state, {"op": "ping"}, [], 5)
     except BrokerError as exc:
-        return f"PROBLEM broker: {exc.message}"
+        return [f"PROBLEM broker: {exc.message}"]
     if reply.get("result") != "pong":
-        return f"PROBLEM broker: answered {str(reply.get('result'))[:40]!r} to a ping"
-    return f"broker: answers on {state.layout.socket}"
+        return [f"PROBLEM broker: answered {str(reply.get('result'))[:40]!r} to a ping"]
+    lines = [f"broker: answers on {state.layout.socket}"]
+    if reply.get("runner") is True:
+        lines.append(f"runner: up as {state.layout.runner_user} (starts commands that "
+                     "receive vault secrets)")
+    elif (state.layout.etc / "vault.json").exists():
+        lines.append(f"PROBLEM runner: not running (is the user {state.layout.runner_user} "
+                     "there?), so no command can receive a vault secret")
+    else:
+        lines.append("runner: not running (needed only once the vault holds secrets)")
+    return lines

@@ -214,6 +214,7 @@ def test_doctor_reports_each_agent_and_the_broker(hardened):
     doctor = hardened.run(["shellgate", "doctor"])
     out = doctor.stdout
     assert f"broker: answers on {hardened.layout.socket}" in out, out + doctor.stderr
+    assert f"runner: up as {hardened.layout.runner_user}" in out
     for agent in ("claude-code", "gemini", "codex", "cursor", "windsurf"):
         assert f"{agent}: managed hook in" in out and "cannot remove it" in out, agent
     # A user-level Gemini file naming the hook in hooksConfig.disabled could switch it off.

@@ -10,13 +10,16 @@ as code (``eval``, ``Function``, ``load``, a method chosen at run time) is
 
 from __future__ import annotations
 
-from shellgate.payloads.databases.jsscan import JsSyntaxError, JsToken, tokenize
 from shellgate.payloads.databases.redis import (
     classify_redis,
     split_redis_protocol,
     split_redis_script,
 )
 from shellgate.payloads.sql.statements import PayloadFinding, snippet
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing alone costs ~9 ms
+if TYPE_CHECKING:
+    from shellgate.payloads.databases.jsscan import JsToken
 
 __all__ = ["MONGO_KINDS", "REDIS_KINDS", "classify_mongo", "classify_redis",
            "split_redis_protocol", "split_redis_script"]
@@ -63,6 +66,9 @@ _ROWS, _ALL, _CONST = "rows", "all", "const"  # how much of a collection a filte
 
 def classify_mongo(js: str) -> list[PayloadFinding]:
     """Classify a mongosh/mongo script (``--eval`` text, a ``.js`` file, piped stdin)."""
+    # the JavaScript scanner (and the ``re`` it uses) only for Mongo: not for Redis commands
+    from shellgate.payloads.databases.jsscan import JsSyntaxError, tokenize
+
     try:
         toks = tokenize(js)
         match = _brackets(toks)
@@ -82,6 +88,8 @@ def classify_mongo(js: str) -> list[PayloadFinding]:
 
 
 def _brackets(toks: list[JsToken]) -> dict[int, int]:
+    from shellgate.payloads.databases.jsscan import JsSyntaxError  # loaded by tokenize
+
     pairs, stack = {}, []
     for i, t in enumerate(toks):
         if t.kind == "punct" and t.value in "([{":
@@ -215,7 +223,8 @@ def _filter(arg: list[JsToken]) -> str:
 def _entries(obj: list[JsToken]) -> list[tuple[str | None, list[JsToken]]]:
     """Keys and value tokens of an object literal (key None: spread or computed)."""
     out: list[tuple[str | None, list[JsToken]]] = []
-    depth, cur = 0, list[JsToken]()
+    depth = 0
+    cur: list[JsToken] = []
     for t in obj[1:-1]:
         if t.kind == "punct" and t.value in "([{":
             depth += 1
@@ -253,6 +262,8 @@ def _key_truth(key: str | None, value: list[JsToken]) -> str:
     if key is None:
         return _CONST  # ...spread or [computed]: cannot tell
     if key in ("$or", "$and") and vals[:1] == ["["]:
+        from shellgate.payloads.databases.jsscan import JsToken  # (loaded by tokenize)
+
         items = _entries([JsToken("punct", "{", 0, 0), *value[1:-1], value[-1]])
         truths = [_object_truth(v) if v[:1] and v[0].value == "{" else _CONST
                   for _, v in items]

@@ -8,8 +8,6 @@ named key and is not flagged; ``SCRIPT FLUSH``/``EXISTS``/``KILL`` touch no data
 
 from __future__ import annotations
 
-import re
-
 from shellgate.payloads.sql.statements import PayloadFinding, snippet
 from shellgate.values import field, mutable_record
 
@@ -33,7 +31,14 @@ _READ_ONLY_SUBS = {
 }
 _SUB_KIND = {"CONFIG": "redis.config", "CLUSTER": "redis.config", "ACL": "redis.config",
              "SCRIPT": "redis.dynamic", "FUNCTION": "redis.dynamic", "MODULE": "redis.dynamic"}
-_REPEAT = re.compile(r"[+-]?[0-9]+")
+_DIGITS = frozenset("0123456789")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def repeat_count(word: str) -> bool:
+    """``[+-]?[0-9]+``: redis-cli's leading repeat count, read without ``re``."""
+    digits = word[1:] if word[:1] in ("+", "-") else word
+    return bool(digits) and all(c in _DIGITS for c in digits)
 
 
 def classify_redis(words: Sequence[str]) -> list[PayloadFinding]:
@@ -81,8 +86,8 @@ def split_args(line: str) -> list[str] | None:
         while True:
             c = line[i] if i < n else ""
             if quote == '"':
-                if c == "\\" and line[i + 1:i + 2] == "x" and re.fullmatch(
-                        r"[0-9a-fA-F]{2}", line[i + 2:i + 4]):
+                if c == "\\" and line[i + 1:i + 2] == "x" and len(line[i + 2:i + 4]) == 2 \
+                        and all(h in _HEX for h in line[i + 2:i + 4]):
                     cur.append(chr(int(line[i + 2:i + 4], 16)))
                     i += 3
                 elif c == "\\" and i + 1 < n:
@@ -136,7 +141,7 @@ def split_redis_script(text: str) -> list[list[str]]:
     out: list[list[str]] = []
     for line in text.splitlines():
         words = _words(line)
-        if len(words) > 1 and _REPEAT.fullmatch(words[0]):
+        if len(words) > 1 and repeat_count(words[0]):
             words = words[1:]
         if words:
             out.append(words)

@@ -220,3 +220,31 @@ def test_split_redis_script(text: str, expected: list[list[str]]) -> None:
 ])
 def test_split_redis_protocol(text: str, expected: list[list[str]]) -> None:
     assert split_redis_protocol(text) == expected
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(st.sampled_from(list("+-09a٣ x")), max_size=6))
+def test_repeat_count_reads_what_its_regex_read(word: str) -> None:
+    import re
+
+    from shellgate.payloads.databases.redis import repeat_count
+
+    assert repeat_count(word) == (re.fullmatch(r"[+-]?[0-9]+", word) is not None)
+
+
+def test_hex_escapes_in_redis_strings() -> None:
+    assert split_redis_script('SET k "\\x41\\x4g\\x"\n3 PING') == [
+        ["SET", "k", "A" + "x4g" + "x"], ["PING"]]
+
+
+def test_redis_commands_load_no_javascript_scanner() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom shellgate.payloads.databases.nosql import classify_redis, "
+             "split_redis_script\nclassify_redis(split_redis_script('FLUSHALL')[0])\n"
+             "print('shellgate.payloads.databases.jsscan' in sys.modules, 're' in sys.modules)")
+    result = subprocess.run([sys.executable, "-I", "-S", "-c",
+                             f"import sys; sys.path[:0] = {sys.path!r}\n" + probe],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]

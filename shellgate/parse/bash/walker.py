@@ -11,6 +11,7 @@ from __future__ import annotations
 from shellgate.parse.bash import words as W
 from shellgate.parse.bash.outputs import static_output
 from shellgate.parse.bash.redirects import WORD_NODES, Redirections
+from shellgate.parse.bash.scope import Scope, hash_entries, requote
 from shellgate.parse.context import MAX_PIPELINE, MAX_SYNTAX_DEPTH, ParseContext
 from shellgate.parse.wrappers.options import is_assignment
 from shellgate.parse.wrappers.unwrap import code_in_variable, is_code_variable
@@ -145,10 +146,10 @@ class Walker(Redirections):
             return outputs[0]
         return None
 
-    def scope(self, subshell: bool = True) -> _Scope:
+    def scope(self, subshell: bool = True) -> Scope:
         """Variables set in a subshell, a pipeline stage or a substitution do not outlive it
         (`echo | F=--dry-run; terraform destroy $F` runs without the flag)."""
-        return _Scope(self.ctx, subshell)
+        return Scope(self.ctx, subshell)
 
     def pipeline(self, stages: list[Node], stdin: Stdin, depth: int,
                  last: tuple[Stdin | None, list[Redirect], list[Word]] | None = None) -> str | None:
@@ -319,13 +320,13 @@ class Walker(Redirections):
                 self.ctx.problem("dynamic-code", "enable -f loads a builtin from a shared object",
                                  self.via)
             return
-        entries = _hash_entries(args)
+        entries = hash_entries(args)
         for path, target in entries or []:
             if path.value is None or target.value is None:
                 self.ctx.problem("dynamic-command", "hash -p with a run-time path or name",
                                  self.via)
                 continue
-            self.ctx.aliases[target.value] = _requote(path)
+            self.ctx.aliases[target.value] = requote(path)
 
     def emit(
         self, argv: list[Word], redirects: tuple[Redirect, ...], stdin: Stdin, depth: int
@@ -344,7 +345,7 @@ class Walker(Redirections):
         if name is not None and name in self.ctx.aliases and depth < MAX_SYNTAX_DEPTH:
             alias = self.ctx.aliases.pop(name)
             try:
-                rest = " ".join(_requote(w) for w in argv[1:])
+                rest = " ".join(requote(w) for w in argv[1:])
                 self.x.nested(f"{alias} {rest}", self.via + (f"alias {name}",), stdin, None,
                               self.nesting + 1)
             finally:
@@ -380,41 +381,5 @@ class Walker(Redirections):
         return static_output(self.ctx, command)
 
 
-def _hash_entries(args: list[Word]) -> list[tuple[Word, Word]] | None:
-    """``hash -p PATH NAME…``: (path, name) pairs; None when ``-p`` is absent."""
-    values = [w.value for w in args]
-    if "-p" not in values:
-        return None
-    at = values.index("-p")
-    if at + 1 >= len(args):
-        return []
-    path = args[at + 1]
-    return [(path, name) for name in args[at + 2:] if name.value != "--"]
-
-
-def _requote(word: Word) -> str:
-    if word.value is None:
-        return word.source or '"$_shellgate_dynamic"'
-    return "'" + word.value.replace("'", "'\\''") + "'"
-
-
 _TOKEN_BREAKS = lazy_pattern(r"[\s;&|()<>{}'\"`$=\\!]+")
 """What separates names in shell text, in any context (words, strings, substitutions)."""
-
-
-class _Scope:
-    """``Walker.scope``'s block (a class rather than ``contextlib.contextmanager``, whose
-    import costs every engine call ``functools`` and ``collections``)."""
-
-    __slots__ = ("_arrays", "_ctx", "_env", "_subshell")
-
-    def __init__(self, ctx: ParseContext, subshell: bool) -> None:
-        self._ctx, self._subshell = ctx, subshell
-        self._env, self._arrays = dict(ctx.env), dict(ctx.arrays)
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._subshell:
-            self._ctx.env, self._ctx.arrays = self._env, self._arrays

@@ -8,6 +8,7 @@ from their input is reported as unseen code.
 from __future__ import annotations
 
 from shellgate.parse.context import ParseContext
+from shellgate.parse.wrappers.options import unescape_backslashes
 from shellgate.parse.wrappers.unwrap import Inner, register
 from shellgate.values import Command, Word, lazy_pattern, lit
 
@@ -387,17 +388,11 @@ def _emacs(name: str, args: Sequence[Word], command: Command,
             ctx.problem("dynamic-code", f"{name} evaluates Lisp only known at run time",
                         command.via)
             continue
-        shells = [_awk_unescape(m.group(1)) for m in _EMACS_SHELL().finditer(code)]
+        shells = [unescape_backslashes(m.group(1)) for m in _EMACS_SHELL().finditer(code)]
         found.extend(Inner(f"{name} shell-command", script=s) for s in shells)
         if not shells:
             ctx.problem("unnamed-call", f"{name} evaluates {code[:40]!r}", command.via)
     return found
-
-
-def _awk_unescape(text: str) -> str:
-    import re  # only awk and Lisp strings get here
-
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), text)
 
 
 for _name in ("vim", "nvim", "vi", "ex", "view", "gvim", "vimdiff"):

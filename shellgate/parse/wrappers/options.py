@@ -170,3 +170,11 @@ RUNNERS: dict[str, list[tuple[tuple[str, ...], WrapSpec]]] = {
     "devbox": [(("run",), spec("-c --config -e --env"))],
     "heroku": [(("local:run",), spec("-e --env -p --port"))],
 }
+
+
+def unescape_backslashes(text: str) -> str:
+    """A string of another language (Lisp, awk) with ``\\n``, ``\\t`` and ``\\X`` read."""
+    import re  # only such strings get here
+
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)),
+                  text)

@@ -135,14 +135,17 @@ def run(cases: Sequence[Case], stubs: Iterable[str], stdin_tools: Iterable[str],
 
 
 def _trace(case: Case, item: dict[str, object]) -> Trace:
-    calls, garbled = parse_log(str(item["log"]))
     status = item["status"]
+    calls, garbled = parse_log(str(item["log"]), truncated_ok=status == "timeout")
     return Trace(case, status if isinstance(status, (int, str)) else str(status), calls,
                  dict(item["files"]), str(item["stderr"]), garbled)  # type: ignore[call-overload]
 
 
-def parse_log(log: str) -> tuple[tuple[Call, ...], bool]:
-    """Decode the stubs' NUL-separated records; ``garbled`` when a record does not parse."""
+def parse_log(log: str, truncated_ok: bool = False) -> tuple[tuple[Call, ...], bool]:
+    """Decode the stubs' NUL-separated records; ``garbled`` when a record does not parse.
+    ``truncated_ok`` (the case was killed at its timeout): a last record cut short by the
+    kill is dropped rather than called garbled — every complete record before it is still
+    compared, and damage anywhere before the last record is still garbled."""
     fields = log.split("\0")
     calls: list[Call] = []
     i = 0
@@ -161,7 +164,8 @@ def parse_log(log: str) -> tuple[tuple[Call, ...], bool]:
             if fields[j + 1] != "E" or len(args) != argc:
                 raise ValueError("record end")
         except (IndexError, ValueError):
-            return tuple(calls), True
+            last = "E" not in fields[i + 1:]  # no complete record follows this one
+            return tuple(calls), not (truncated_ok and last and fields[i] == "R")
         calls.append(Call(name.rsplit("/", 1)[-1], args, pwd, stdin))
         i = j + 2
     return tuple(calls), False

@@ -180,13 +180,7 @@ def approve(state: HardenedState, *, kind: str, argv: list[str], command: str,
     message = {"op": "approve", "kind": kind, "argv": argv, "command": command,
                "agent": agent, "surface": surface, "redeem": redeem, "timeout": timeout}
 
-    def waiting(reply: dict[str, Any]) -> None:
-        names = reply.get("secrets") or []
-        gives = f"\nshellgate:   and give it the vault secret(s) {', '.join(names)}" \
-            if names else ""
-        tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: "
-             f"{command[:200]}\nshellgate:   {reply.get('rule', '')}: "
-             f"{reply.get('summary', '')}{gives}")
+    waiting = touch_prompt(command, tell)
 
     with _opened(os.getcwd(), program, files) as (fds, index, program_fd):
         try:
@@ -218,6 +212,21 @@ def not_obeyed(reply: dict[str, Any]) -> BrokerError:
     if reply.get("result") == "error" and isinstance(text, str):
         return BrokerError(f"the shellgate broker failed: {text}; not run — {HELP}")
     return _unavailable(f"answered {str(reply.get('result'))[:40]!r}")
+
+
+def touch_prompt(command: str, tell: Callable[[str], None],
+                 ) -> Callable[[dict[str, Any]], None]:
+    """What the human is shown when the broker says it is waiting for a touch: the
+    command, the rule, and the vault secrets the same touch gives it."""
+    def waiting(reply: dict[str, Any]) -> None:
+        names = reply.get("secrets") or []
+        gives = f"\nshellgate:   and give it the vault secret(s) {', '.join(names)}" \
+            if names else ""
+        tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: "
+             f"{command[:200]}\nshellgate:   {reply.get('rule', '')}: "
+             f"{reply.get('summary', '')}{gives}")
+
+    return waiting
 
 
 def _unchanged(index: dict[str, Any], fds: list[int], program: str | None) -> None:

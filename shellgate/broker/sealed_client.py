@@ -18,6 +18,7 @@ from shellgate.broker.client import (
     _unchanged,
     ask,
     not_obeyed,
+    touch_prompt,
 )
 from shellgate.errors import ShellgateError
 
@@ -47,13 +48,7 @@ def run_sealed(*, argv: list[str], program: str, files: list[str], stdin_data: b
                "agent": agent, "surface": "shim", "redeem": redeem, "timeout": timeout,
                "program_path": program, "env": env, "secrets": requested or []}
 
-    def waiting(reply: dict[str, Any]) -> None:
-        names = reply.get("secrets") or []
-        gives = f"\nshellgate:   and give it the vault secret(s) {', '.join(names)}" \
-            if names else ""
-        tell(f"shellgate: touch your key to approve [{reply.get('short', '')}]: "
-             f"{command[:200]}\nshellgate:   {reply.get('rule', '')}: "
-             f"{reply.get('summary', '')}{gives}")
+    waiting = touch_prompt(command, tell)
 
     streams = [_anonymous_file(stdin_data) if stdin_data is not None else _stream(0),
                _stream(1), _stream(2)]

@@ -123,3 +123,17 @@ def installed(tag: str = "") -> Iterator[Env]:
             pwd.getpwnam(made)  # uninstall removed the system users it created
     with pytest.raises(KeyError):
         pwd.getpwnam(user)
+
+
+def hook(env: Env, command: str) -> tuple[dict[str, object], str]:
+    """The managed Claude Code hook's answer to a Bash call of ``command``, and its stderr
+    (where the touch prompt goes)."""
+    settings = json.loads(env.layout.claude_managed.read_text())
+    line = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+    payload = {"session_id": "s", "transcript_path": "/dev/null", "cwd": str(env.home),
+               "hook_event_name": "PreToolUse", "tool_name": "Bash",
+               "tool_input": {"command": command}}
+    done = env.run(["/bin/sh", "-c", line], stdin=json.dumps(payload))
+    assert done.returncode in (0, 2), done.stderr
+    answer = json.loads(done.stdout) if done.stdout.strip() else {"exit": done.returncode}
+    return answer, done.stderr

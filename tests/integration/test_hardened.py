@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from shellgate.hardened.layout import Layout
-from tests.integration.hardened_env import SHELLGATE, Env, _root, installed
+from tests.integration.hardened_env import SHELLGATE, Env, _root, hook, installed
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("git"),
@@ -160,14 +160,7 @@ def test_restricted_shell_refused_without_touch_and_runs_with_one(hardened):
 
 
 def _hook(env: Env, command: str) -> dict[str, object]:
-    settings = json.loads(env.layout.claude_managed.read_text())
-    hook = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
-    payload = {"session_id": "s", "transcript_path": "/dev/null", "cwd": str(env.home),
-               "hook_event_name": "PreToolUse", "tool_name": "Bash",
-               "tool_input": {"command": command}}
-    done = env.run(["/bin/sh", "-c", hook], stdin=json.dumps(payload))
-    assert done.returncode in (0, 2), done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {"exit": done.returncode}
+    return hook(env, command)[0]
 
 
 def test_managed_hook_refused_without_touch_and_allows_with_one(hardened):

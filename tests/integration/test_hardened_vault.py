@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.hardened_env import Env, installed
+from tests.integration.hardened_env import Env, hook, installed
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("useradd") or not shutil.which("git"),
@@ -298,21 +298,9 @@ def test_curl_gets_its_header_from_an_unnamed_file_and_only_for_its_host(vault):
     assert "header=" not in other.stdout and value not in other.stdout + other.stderr
 
 
-def _hook(env: Env, command: str) -> tuple[dict[str, object], str]:
-    settings = json.loads(env.layout.claude_managed.read_text())
-    hook = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
-    payload = {"session_id": "s", "transcript_path": "/dev/null", "cwd": str(env.home),
-               "hook_event_name": "PreToolUse", "tool_name": "Bash",
-               "tool_input": {"command": command}}
-    done = env.run(["/bin/sh", "-c", hook], stdin=json.dumps(payload))
-    assert done.returncode in (0, 2), done.stderr
-    answer = json.loads(done.stdout) if done.stdout.strip() else {"exit": done.returncode}
-    return answer, done.stderr
-
-
 def test_a_hooks_touch_approves_and_unlocks_the_command_it_lets_through(vault):
     vault.set_touch(True)
-    answer, prompt = _hook(vault, "railway down -y")
+    answer, prompt = hook(vault, "railway down -y")
     assert "allow" in json.dumps(answer), answer
     assert "RAILWAY_TOKEN" in prompt  # the one touch named the secret it unlocks
     vault.set_touch(False)  # the agent's shell now runs it: no second touch is possible

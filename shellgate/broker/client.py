@@ -246,17 +246,24 @@ def _unchanged(index: dict[str, Any], fds: list[int], program: str | None) -> No
             raise BrokerError(f"{path} was replaced while the key was being asked; not run")
 
 
+def current_state() -> HardenedState:
+    """The hardened install the client is about to ask; refused when its marker vanished
+    since the configuration was read."""
+    from shellgate.hardened.state import detect
+
+    state = detect()
+    if state is None:
+        raise BrokerError("hardened mode changed while deciding; not run")
+    return state
+
+
 def guard_approval(decision_verdict: str, files: list[str], command: str, argv: list[str],
                    timeout: float, redeem: bool, agent: str,
                    tell: Callable[[str], None]) -> dict[str, Any] | None:
     """The guard's hardened branch: the broker decides again, asks the key and records.
     Returns a stand-in for the approval (None when the broker allows without a touch);
     tickets are the broker's own, so the caller has nothing to store."""
-    from shellgate.hardened.state import detect
-
-    state = detect()
-    if state is None:  # the marker vanished between Config.at and here: refuse
-        raise BrokerError("hardened mode changed while deciding; not run")
+    state = current_state()
     script = len(argv) >= 3 and argv[:2] == ["bash", "-c"]
     program = None
     if not script:

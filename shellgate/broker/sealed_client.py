@@ -17,6 +17,7 @@ from shellgate.broker.client import (
     _unavailable,
     _unchanged,
     ask,
+    current_state,
     not_obeyed,
     touch_prompt,
 )
@@ -35,11 +36,8 @@ def run_sealed(*, argv: list[str], program: str, files: list[str], stdin_data: b
     touch (shims; ``shellgate run`` always asks its own)."""
     from shellgate.broker.runner import PASSED_ENV
     from shellgate.execute import _anonymous_file, hold_approved
-    from shellgate.hardened.state import detect
 
-    state = detect()
-    if state is None:
-        raise BrokerError("hardened mode changed while deciding; not run")
+    state = current_state()
     import shlex
 
     command = shlex.join(argv)
@@ -91,11 +89,8 @@ def unlock_approval(command: str, argv: list[str], secrets: tuple[tuple[str, str
     broker answers this to uid 0 only."""
     from shellgate.approve.fido.unlock import KeySecret
     from shellgate.approve.keystore import b64, unb64
-    from shellgate.hardened.state import detect
 
-    state = detect()
-    if state is None:
-        raise BrokerError("hardened mode changed while deciding; not run")
+    state = current_state()
     message = {"op": "unlock", "kind": "script", "command": command, "argv": argv,
                "timeout": timeout, "salts": {k: b64(v) for k, v in salts.items()},
                "secrets": [list(pair) for pair in secrets]}
@@ -135,11 +130,8 @@ def open_lease(prefixes: list[list[str]], hours: float, programs: dict[str, str]
                timeout: float, tell: Callable[[str], None]) -> dict[str, Any]:
     """``secrets unlock`` in hardened mode: the broker asks one touch and keeps the listed
     tools' secrets for allowed commands with those prefixes (``broker.leases``)."""
-    from shellgate.hardened.state import detect
 
-    state = detect()
-    if state is None:
-        raise BrokerError("hardened mode changed while deciding; not run")
+    state = current_state()
     command = "shellgate secrets unlock"
     message = {"op": "lease", "kind": "script", "command": command, "argv": [],
                "timeout": timeout, "hours": hours, "prefixes": prefixes,
@@ -163,11 +155,8 @@ def open_lease(prefixes: list[list[str]], hours: float, programs: dict[str, str]
 
 def end_lease() -> int:
     """``secrets lock`` in hardened mode: end this user's leases; how many there were."""
-    from shellgate.hardened.state import detect
 
-    state = detect()
-    if state is None:
-        raise BrokerError("hardened mode changed; nothing done")
+    state = current_state()
     with _opened(os.getcwd(), None, []) as (fds, index, _):
         reply = ask(state, {"op": "lease-end", "kind": "script", "command": "shellgate "
                             "secrets lock", "fds": index}, fds, DECIDE_SECONDS)

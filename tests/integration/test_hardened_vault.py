@@ -169,6 +169,20 @@ def test_a_program_the_user_can_replace_gets_nothing(vault):
     assert "token=" not in done.stdout
 
 
+def _sleeping(env: Env, seconds: int) -> subprocess.Popen[str]:
+    """``railway sleep SECONDS`` started as the guarded user, once the command runs."""
+    path = f"{env.layout.shims}:{env.root / 'tools'}:/usr/bin:/bin"
+    proc = subprocess.Popen(["railway", "sleep", str(seconds)], user=env.user,
+                            group=env.user, extra_groups=[], env=env.env(PATH=path),
+                            cwd=env.home, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == "ready":
+            break
+    return proc
+
+
 def _environ_holding(value: bytes) -> dict[int, int]:
     """pid → uid of every process whose environment holds ``value`` (read as root)."""
     found = {}
@@ -185,15 +199,8 @@ def _environ_holding(value: bytes) -> dict[int, int]:
 
 def test_no_process_of_the_user_ever_holds_the_value(vault):
     vault.set_touch(True)
-    path = f"{vault.layout.shims}:{vault.root / 'tools'}:/usr/bin:/bin"
-    proc = subprocess.Popen(["railway", "sleep", "3"], user=vault.user, group=vault.user,
-                            extra_groups=[], env=vault.env(PATH=path), cwd=vault.home,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _sleeping(vault, 3)
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.strip() == "ready":
-                break
         holders = _environ_holding(VALUE.encode())
         user_uid = pwd.getpwnam(vault.user).pw_uid
         runner_uid = pwd.getpwnam(vault.layout.runner_user).pw_uid
@@ -212,14 +219,7 @@ def test_no_process_of_the_user_ever_holds_the_value(vault):
 
 def test_a_signal_to_the_caller_reaches_the_command(vault):
     vault.set_touch(True)
-    path = f"{vault.layout.shims}:{vault.root / 'tools'}:/usr/bin:/bin"
-    proc = subprocess.Popen(["railway", "sleep", "30"], user=vault.user, group=vault.user,
-                            extra_groups=[], env=vault.env(PATH=path), cwd=vault.home,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.strip() == "ready":
-            break
+    proc = _sleeping(vault, 30)
     started = time.monotonic()
     proc.terminate()
     proc.wait(20)
